@@ -1,0 +1,107 @@
+import type { IncomingMessage } from 'node:http';
+import { UPSTREAM_PREFIXES, type UpstreamName } from '@meridian/contracts';
+import { HttpProblem, INTERNAL_HEADER, signInternal } from '@meridian/service';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Dispatcher, Pool } from 'undici';
+import { Breaker } from './breaker.js';
+import { requestHeaders, responseHeaders } from './headers.js';
+import { createUpstreamPool } from './upstream.js';
+
+// Errors that mean the request never reached the service: safe to retry an idempotent request.
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+// Routes that take large streamed uploads; every other route keeps the small body limit.
+const STREAMED_UPLOADS = [/^\/v1\/bars(\?|$)/];
+
+function hasBody(raw: IncomingMessage): boolean {
+  return raw.headers['transfer-encoding'] !== undefined || Number(raw.headers['content-length'] ?? 0) > 0;
+}
+
+interface Upstream {
+  name: UpstreamName;
+  pool: Pool;
+  breaker: Breaker;
+}
+
+/** Forwards each owned prefix to its service, streaming bodies both ways without parsing them. */
+export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { internalSecret, upstreams, bodyLimitBytes, gateway } = app.config;
+  const targets = new Map<UpstreamName, Upstream>();
+  for (const name of Object.keys(UPSTREAM_PREFIXES) as UpstreamName[]) {
+    targets.set(name, { name, pool: createUpstreamPool(upstreams[name], gateway.upstreamTimeoutMs), breaker: new Breaker() });
+  }
+  app.addHook('onClose', async () => {
+    await Promise.all([...targets.values()].map((target) => target.pool.close()));
+  });
+
+  // Bodies pass through as streams: no parsing, no buffering.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+  function unavailable(target: Upstream, reply: FastifyReply, why: string): HttpProblem {
+    reply.header('retry-after', '1');
+    return new HttpProblem(503, 'upstream-unavailable', `The ${target.name} service is unavailable (${why}). Retry shortly.`, { service: target.name });
+  }
+
+  function checkBodySize(request: FastifyRequest) {
+    const length = Number(request.headers['content-length'] ?? 0);
+    const limit = STREAMED_UPLOADS.some((route) => route.test(request.url)) ? gateway.ingestBodyLimitBytes : bodyLimitBytes;
+    if (length > limit) throw new HttpProblem(413, 'body-too-large', `The body is ${length} bytes; this route accepts at most ${limit}.`);
+  }
+
+  async function send(target: Upstream, request: FastifyRequest, headers: Record<string, string | string[]>): Promise<Dispatcher.ResponseData> {
+    const body = hasBody(request.raw) ? request.raw : null;
+    const options = { method: request.method as Dispatcher.HttpMethod, path: request.url, headers, body };
+    try {
+      return await target.pool.request(options);
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? '';
+      // A keep-alive socket the service closed as we reused it: one retry, when it cannot duplicate work.
+      if (body === null && IDEMPOTENT.has(request.method) && (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET')) {
+        return target.pool.request(options);
+      }
+      throw error;
+    }
+  }
+
+  async function forward(target: Upstream, request: FastifyRequest, reply: FastifyReply) {
+    checkBodySize(request);
+    if (!target.breaker.allow()) throw unavailable(target, reply, 'circuit open after repeated connection failures');
+    const headers = requestHeaders(request.headers, {
+      'x-request-id': request.id,
+      'x-forwarded-for': request.ip,
+      [INTERNAL_HEADER]: signInternal(internalSecret, request.method, request.url, request.caller),
+    });
+    let upstream: Dispatcher.ResponseData;
+    try {
+      upstream = await send(target, request, headers);
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? '';
+      if (CONNECTION_ERRORS.has(code)) {
+        target.breaker.failed();
+        throw unavailable(target, reply, code);
+      }
+      target.breaker.succeeded();
+      if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+        throw new HttpProblem(504, 'upstream-timeout', `The ${target.name} service did not answer within ${gateway.upstreamTimeoutMs} ms.`, { service: target.name });
+      }
+      throw new HttpProblem(502, 'bad-gateway', `The ${target.name} service failed to answer (${code || (error as Error).message}).`, { service: target.name });
+    }
+    target.breaker.succeeded();
+    const out = responseHeaders(upstream.headers);
+    const timing = out['server-timing'];
+    out['server-timing'] = `gateway;dur=${reply.elapsedTime.toFixed(2)}${timing ? `, ${String(timing)}` : ''}`;
+    return reply.code(upstream.statusCode).headers(out).send(upstream.body);
+  }
+
+  for (const [name, prefixes] of Object.entries(UPSTREAM_PREFIXES) as [UpstreamName, readonly string[]][]) {
+    const target = targets.get(name) as Upstream;
+    const handler = (request: FastifyRequest, reply: FastifyReply) => forward(target, request, reply);
+    for (const prefix of prefixes) {
+      // Upstreams compress for themselves; compressing here again would only cost time.
+      app.all(prefix, { compress: false, schema: { hide: true } }, handler);
+      app.all(`${prefix}/*`, { compress: false, schema: { hide: true } }, handler);
+    }
+  }
+};

@@ -1,0 +1,128 @@
+import type { Service } from '@meridian/service';
+import { createTestContext, type TestContext } from '@meridian/service/testing';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { revocationChannel } from '../src/auth/key-store.js';
+import { ApiKeyRepository, createPools } from '@meridian/db';
+import { bearer, createKey } from './keys.js';
+
+let ctx: TestContext;
+let gateway: Service;
+let upstream: FastifyInstance;
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  upstream = Fastify();
+  upstream.all('/v1/*', async (request) => ({ ok: true, method: request.method }));
+  const url = await upstream.listen({ host: '127.0.0.1', port: 0 });
+  gateway = await buildApp({
+    config: ctx.config('gateway', { SIGNALS_URL: url, BACKTEST_URL: url, MONITOR_URL: url, RATE_LIMIT_WRITES_PER_MINUTE: '3' }),
+  });
+  await gateway.ready();
+});
+afterAll(async () => {
+  await gateway.close();
+  await upstream.close();
+  await ctx.cleanup();
+});
+
+const get = (url: string, headers: Record<string, string> = {}) => gateway.inject({ url, headers });
+
+describe('API key authentication', () => {
+  it('answers 401 problem+json with WWW-Authenticate when no key is sent', async () => {
+    const res = await get('/v1/instruments');
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer');
+    expect(res.json()).toMatchObject({ type: '/problems/unauthenticated', detail: expect.stringContaining('Authorization: Bearer') });
+  });
+
+  it('answers 401 for a malformed key and for a well-formed unknown one', async () => {
+    expect((await get('/v1/instruments', bearer('mk_123'))).statusCode).toBe(401);
+    const { key } = await createKey(ctx, 'acme', ['read']);
+    const other = `${key.slice(0, 12)}${'0'.repeat(key.length - 12)}`;
+    expect((await get('/v1/instruments', bearer(other))).statusCode).toBe(401);
+  });
+
+  it('never takes a key from the query string', async () => {
+    const { key } = await createKey(ctx, 'acme', ['read']);
+    const res = await get(`/v1/instruments?api_key=${key}`);
+    expect(res.statusCode).toBe(401);
+    expect(res.json().detail).toContain('never accepted in the query string');
+  });
+
+  it('answers 403 naming the scope when a read-only key mutates', async () => {
+    const { key } = await createKey(ctx, 'acme', ['read']);
+    expect((await get('/v1/instruments', bearer(key))).statusCode).toBe(200);
+    const res = await gateway.inject({ method: 'POST', url: '/v1/strategies', headers: { ...bearer(key), 'content-type': 'application/json' }, payload: '{}' });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ type: '/problems/forbidden', requiredScope: 'write' });
+  });
+
+  it('needs the admin scope to change the monitor', async () => {
+    const { key } = await createKey(ctx, 'acme', ['read', 'write']);
+    expect((await gateway.inject({ method: 'POST', url: '/v1/monitor/alerts', headers: bearer(key) })).statusCode).toBe(403);
+    const { key: admin } = await createKey(ctx, 'acme', ['read', 'admin']);
+    expect((await gateway.inject({ method: 'POST', url: '/v1/monitor/alerts', headers: bearer(admin) })).statusCode).toBe(200);
+  });
+
+  it('refuses a revoked key at once on every instance, through the revocation message', async () => {
+    const { key, prefix } = await createKey(ctx, 'acme', ['read']);
+    const second = await buildApp({ config: gateway.config });
+    await second.ready();
+    try {
+      expect((await get('/v1/instruments', bearer(key))).statusCode).toBe(200);
+      expect((await second.inject({ url: '/v1/instruments', headers: bearer(key) })).statusCode).toBe(200);
+      const pools = createPools(gateway.config.database);
+      await new ApiKeyRepository(pools.write).revoke(prefix);
+      await pools.close();
+      // Still cached as valid on both instances until the message arrives.
+      const redis = new Redis(gateway.config.redisUrl);
+      await redis.publish(revocationChannel(gateway.config.redisPrefix), prefix);
+      redis.disconnect();
+      await expect.poll(async () => (await get('/v1/instruments', bearer(key))).statusCode).toBe(401);
+      await expect.poll(async () => (await second.inject({ url: '/v1/instruments', headers: bearer(key) })).statusCode).toBe(401);
+      expect((await get('/v1/instruments', bearer(key))).json().detail).toContain('revoked');
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe('rate limits', () => {
+  it('answers 429 with Retry-After after the write budget, while reads go on', async () => {
+    const { key } = await createKey(ctx, 'acme', ['read', 'write']);
+    const post = () => gateway.inject({ method: 'POST', url: '/v1/backtests', headers: bearer(key) });
+    for (let i = 0; i < 3; i++) {
+      const res = await post();
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['ratelimit-limit']).toBe('3');
+      expect(res.headers['ratelimit-remaining']).toBe(String(2 - i));
+    }
+    const limited = await post();
+    expect(limited.statusCode).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.json()).toMatchObject({ status: 429, type: '/problems/rate-limited' });
+    expect((await get('/v1/instruments', bearer(key))).statusCode).toBe(200);
+  });
+
+  it('counts per key: another key has its own budget', async () => {
+    const { key } = await createKey(ctx, 'globex', ['write']);
+    expect((await gateway.inject({ method: 'POST', url: '/v1/backtests', headers: bearer(key) })).statusCode).toBe(200);
+  });
+
+  it('keeps limiting in-process when Redis is unreachable (fail open, still bounded)', async () => {
+    const offline = await buildApp({ config: ctx.config('gateway', { REDIS_URL: 'redis://127.0.0.1:1', RATE_LIMIT_WRITES_PER_MINUTE: '2', SIGNALS_URL: gateway.config.upstreams.signals, BACKTEST_URL: gateway.config.upstreams.backtest }) });
+    await offline.ready();
+    try {
+      const { key } = await createKey(ctx, 'acme', ['write']);
+      const post = () => offline.inject({ method: 'POST', url: '/v1/backtests', headers: bearer(key) });
+      expect((await post()).statusCode).toBe(200);
+      expect((await post()).statusCode).toBe(200);
+      expect((await post()).statusCode).toBe(429);
+    } finally {
+      await offline.close();
+    }
+  });
+});

@@ -1,0 +1,161 @@
+import { createServer } from 'node:net';
+import type { Service } from '@meridian/service';
+import { INTERNAL_HEADER, verifyInternal } from '@meridian/service';
+import { createTestContext, type TestContext } from '@meridian/service/testing';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { bearer, createKey } from './keys.js';
+
+let ctx: TestContext;
+let gateway: Service;
+let gatewayUrl: string;
+let signals: FastifyInstance;
+let backtestPort: number;
+let key: string;
+let prefix: string;
+const seen: { headers: Record<string, unknown>; verified: unknown }[] = [];
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+function fakeService(secret: string): FastifyInstance {
+  const app = Fastify();
+  app.addContentTypeParser('text/csv', (_req, payload, done) => {
+    let bytes = 0;
+    payload.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    payload.on('end', () => done(null, bytes));
+  });
+  app.addHook('onRequest', async (request) => {
+    seen.push({ headers: request.headers, verified: verifyInternal(secret, request.method, request.url, request.headers[INTERNAL_HEADER] as string) });
+  });
+  app.get('/health/ready', async () => ({ status: 'ready', checks: {} }));
+  app.get('/openapi.json', async () => ({ openapi: '3.1.0', info: { title: 'x', version: '1' }, paths: {} }));
+  app.get('/v1/instruments', async (request) => ({ from: 'signals', query: request.query }));
+  app.get('/v1/strategies', async () => ({ from: 'backtest' }));
+  app.post('/v1/bars', async (request, reply) => reply.code(201).send({ received: request.body }));
+  app.get('/v1/bars/stream', async (_request, reply) => {
+    reply.header('content-type', 'application/x-ndjson');
+    return Array.from({ length: 1000 }, (_, i) => JSON.stringify({ i })).join('\n');
+  });
+  return app;
+}
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  signals = fakeService(ctx.config('gateway').internalSecret);
+  const signalsUrl = await signals.listen({ host: '127.0.0.1', port: 0 });
+  backtestPort = await freePort();
+  gateway = await buildApp({
+    config: ctx.config('gateway', {
+      SIGNALS_URL: signalsUrl,
+      BACKTEST_URL: `http://127.0.0.1:${backtestPort}`,
+      MONITOR_URL: signalsUrl,
+      BODY_LIMIT_BYTES: '4096',
+    }),
+  });
+  gatewayUrl = await gateway.listen({ host: '127.0.0.1', port: 0 });
+  ({ key, prefix } = await createKey(ctx, 'acme', ['read', 'write']));
+});
+
+afterAll(async () => {
+  await gateway.close();
+  await signals.close();
+  await ctx.cleanup();
+});
+
+describe('the gateway proxy', () => {
+  it("forwards a GET with its query and signs the key's tenant for the service", async () => {
+    seen.length = 0;
+    const res = await fetch(`${gatewayUrl}/v1/instruments?limit=5`, { headers: bearer(key) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ from: 'signals', query: { limit: '5' } });
+    expect(seen[0]?.verified).toEqual({ tenant: 'acme', keyId: prefix });
+    expect(seen[0]?.headers.authorization).toBeUndefined();
+    expect(res.headers.get('x-request-id')).toBe(seen[0]?.headers['x-request-id']);
+    expect(res.headers.get('server-timing')).toMatch(/^gateway;dur=[\d.]+/);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('accepts the key in X-API-Key too', async () => {
+    expect((await fetch(`${gatewayUrl}/v1/instruments`, { headers: { 'x-api-key': key } })).status).toBe(200);
+  });
+
+  it('strips client-sent internal headers instead of passing them on', async () => {
+    seen.length = 0;
+    await fetch(`${gatewayUrl}/v1/instruments`, { headers: { ...bearer(key), [INTERNAL_HEADER]: 'v1;t=0;tenant=evil;key=x;sig=00' } });
+    expect(String(seen[0]?.headers[INTERNAL_HEADER])).not.toContain('evil');
+    expect(seen[0]?.verified).toEqual({ tenant: 'acme', keyId: prefix });
+  });
+
+  it('streams an upload to the service and the service status back', async () => {
+    const body = 'date,open,high,low,close\n'.repeat(50_000);
+    const res = await fetch(`${gatewayUrl}/v1/bars?symbol=X`, { method: 'POST', headers: { ...bearer(key), 'content-type': 'text/csv' }, body });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toEqual({ received: Buffer.byteLength(body) });
+  });
+
+  it('refuses a body over the limit on a route that does not take uploads', async () => {
+    const res = await fetch(`${gatewayUrl}/v1/instruments`, { method: 'POST', headers: { ...bearer(key), 'content-type': 'application/json' }, body: 'x'.repeat(5000) });
+    expect(res.status).toBe(413);
+    expect((await res.json()) as object).toMatchObject({ type: '/problems/body-too-large' });
+  });
+
+  it('passes a download through whole', async () => {
+    const res = await fetch(`${gatewayUrl}/v1/bars/stream`, { headers: bearer(key) });
+    expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+    expect((await res.text()).split('\n')).toHaveLength(1000);
+  });
+
+  it('answers 404 problem+json for a path no service owns', async () => {
+    const res = await fetch(`${gatewayUrl}/v1/nothing`, { headers: bearer(key) });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { type: string }).type).toBe('/problems/not-found');
+  });
+});
+
+describe('an upstream that is down', () => {
+  it('gets 503 problem+json naming it, stops trying while the circuit is open, and recovers by itself when it returns', async () => {
+    const details: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${gatewayUrl}/v1/strategies`, { headers: bearer(key) });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      const body = (await res.json()) as { detail: string };
+      expect(body).toMatchObject({ status: 503, service: 'backtest', type: '/problems/upstream-unavailable' });
+      details.push(body.detail);
+    }
+    // After three refused connections the breaker answers without trying the service at all.
+    expect(details.slice(0, 3).every((d) => d.includes('ECONNREFUSED'))).toBe(true);
+    expect(details.slice(3).every((d) => d.includes('circuit open'))).toBe(true);
+
+    const backtest = fakeService(ctx.config('gateway').internalSecret);
+    await backtest.listen({ host: '127.0.0.1', port: backtestPort });
+    try {
+      await expect
+        .poll(async () => (await fetch(`${gatewayUrl}/v1/strategies`, { headers: bearer(key) })).status, { timeout: 5_000, interval: 200 })
+        .toBe(200);
+    } finally {
+      await backtest.close();
+    }
+  });
+});
+
+describe('GET /health', () => {
+  it('reports every service, 503 while one is down', async () => {
+    const res = await fetch(`${gatewayUrl}/health`);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { services: { name: string; status: string }[] };
+    expect(body.services.map((s) => [s.name, s.status])).toEqual([
+      ['signals', 'ready'],
+      ['backtest', 'unreachable'],
+      ['monitor', 'ready'],
+    ]);
+  });
+});

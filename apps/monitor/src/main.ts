@@ -1,0 +1,8 @@
+import { loadConfig } from '@meridian/config';
+import { main, runService } from '@meridian/service';
+import { buildApp } from './app.js';
+
+await main(async () => {
+  const app = await buildApp({ config: loadConfig('monitor') });
+  await runService(app);
+});

@@ -1,0 +1,85 @@
+import { createTestContext, signedHeaders, type TestContext } from '@meridian/service/testing';
+import Fastify from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, runBundle } from './stack.js';
+
+let ctx: TestContext;
+beforeAll(async () => {
+  ctx = await createTestContext();
+});
+afterAll(() => ctx.cleanup());
+
+describe('a service process', () => {
+  it.each([
+    ['SIGNALS_PORT', 'signals', 'not-a-port'],
+    ['DATABASE_URL', 'signals', 'mysql://x'],
+    ['LOG_LEVEL', 'gateway', 'shouty'],
+  ])('exits 1 naming %s when it is malformed', async (variable, app, value) => {
+    const run = runBundle(app, { ...ctx.env(), [variable]: value });
+    expect(await run.exited).toBe(1);
+    expect(run.output().trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^Invalid configuration: ${variable} must `))]);
+  });
+
+  it('says which port is taken instead of crashing with a stack', async () => {
+    const busy = Fastify();
+    const port = await freePort();
+    await busy.listen({ host: '127.0.0.1', port });
+    try {
+      const run = runBundle('signals', { ...ctx.env(), SIGNALS_PORT: String(port) });
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toContain(`Port ${port} on 127.0.0.1 is in use`);
+    } finally {
+      await busy.close();
+    }
+  });
+
+  it('finishes a request in flight on SIGTERM, then exits 0', async () => {
+    // The monitor asks signals for readiness; a slow signals keeps that request in flight.
+    const slowSignals = Fastify();
+    slowSignals.get('/health/ready', async () => {
+      await new Promise((r) => setTimeout(r, 700));
+      return { status: 'ready', checks: {} };
+    });
+    const signalsUrl = await slowSignals.listen({ host: '127.0.0.1', port: 0 });
+    const port = await freePort();
+    const run = runBundle('monitor', { ...ctx.env(), MONITOR_PORT: String(port), SIGNALS_URL: signalsUrl, LOG_LEVEL: 'info' });
+    try {
+      await expect.poll(() => run.output(), { timeout: 10_000 }).toContain('Server listening');
+      const config = ctx.config('monitor');
+      const inFlight = fetch(`http://127.0.0.1:${port}/v1/monitor/services`, { headers: signedHeaders(config, 'GET', '/v1/monitor/services') });
+      await new Promise((r) => setTimeout(r, 200));
+      run.child.kill('SIGTERM');
+      const res = await inFlight;
+      expect(res.status).toBe(200);
+      const { services } = (await res.json()) as { services: { name: string; status: string }[] };
+      expect(services.find((s) => s.name === 'signals')?.status).toBe('ready');
+      const code = await run.exited;
+      expect(code).toBe(0);
+      expect(run.output()).toContain('shutting down');
+      expect(run.output()).toContain('"msg":"stopped"');
+    } finally {
+      run.child.kill('SIGKILL');
+      await slowSignals.close();
+    }
+  });
+
+  it('exits 1 at once on a second signal', async () => {
+    const hang = Fastify({ forceCloseConnections: true });
+    hang.get('/health/ready', () => new Promise(() => undefined));
+    const hangUrl = await hang.listen({ host: '127.0.0.1', port: 0 });
+    const port = await freePort();
+    const run = runBundle('monitor', { ...ctx.env(), MONITOR_PORT: String(port), SIGNALS_URL: hangUrl, LOG_LEVEL: 'info' });
+    try {
+      await expect.poll(() => run.output(), { timeout: 10_000 }).toContain('Server listening');
+      void fetch(`http://127.0.0.1:${port}/v1/monitor/services`, { headers: signedHeaders(ctx.config('monitor'), 'GET', '/v1/monitor/services') }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 200));
+      run.child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 100));
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(1);
+    } finally {
+      run.child.kill('SIGKILL');
+      await hang.close();
+    }
+  });
+});

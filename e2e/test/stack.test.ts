@@ -1,0 +1,70 @@
+import { createTestContext, type TestContext } from '@meridian/service/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningStack } from '@meridian/tools/stack/processes';
+import { createKeyWithCli, startStack, stackEnv } from './stack.js';
+
+let ctx: TestContext;
+let stack: RunningStack;
+let url: (service: string) => string;
+let auth: Record<string, string>;
+
+beforeAll(async () => {
+  ctx = await createTestContext({ emptyDatabase: true });
+  const env = await stackEnv(ctx);
+  ({ stack, url } = await startStack(env));
+  auth = { authorization: `Bearer ${createKeyWithCli(env, 'e2e', 'read,write,admin').trim()}` };
+});
+afterAll(async () => {
+  await stack?.stop();
+  await ctx.cleanup();
+});
+
+describe('the built stack', () => {
+  it.each(['gateway', 'signals', 'backtest', 'monitor'])('%s is live and ready with Postgres and Redis reported', async (service) => {
+    expect((await fetch(`${url(service)}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${url(service)}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as { checks: unknown }).checks).toMatchObject({ postgres: { status: 'up' }, redis: { status: 'up' } });
+  });
+
+  it('reaches signals through the gateway', async () => {
+    const created = await fetch(`${url('gateway')}/v1/instruments`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ symbol: 'E2E', name: 'End to end' }),
+    });
+    expect(created.status).toBe(201);
+    const res = await fetch(`${url('gateway')}/v1/instruments/E2E`, { headers: auth });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ symbol: 'E2E', name: 'End to end' });
+  });
+
+  it('reaches backtest through the gateway', async () => {
+    const res = await fetch(`${url('gateway')}/v1/strategies`, { headers: auth });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ items: [] });
+  });
+
+  it('reaches monitor through the gateway, which sees every service ready', async () => {
+    const res = await fetch(`${url('gateway')}/v1/monitor/services`, { headers: auth });
+    expect(res.status).toBe(200);
+    const { services } = (await res.json()) as { services: { name: string; status: string }[] };
+    expect(services.map((s) => `${s.name}:${s.status}`).sort()).toEqual([
+      'backtest:ready',
+      'gateway:ready',
+      'signals:ready',
+    ]);
+  });
+
+  it('refuses a service called directly, without the gateway', async () => {
+    const res = await fetch(`${url('signals')}/v1/instruments`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+
+  it('aggregates readiness at GET /health on the gateway', async () => {
+    const res = await fetch(`${url('gateway')}/health`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { services: unknown[] }).services).toHaveLength(3);
+  });
+});

@@ -1,0 +1,109 @@
+import { ConfigError, type Env, int, num, oneOf, optionalStr, str, url } from './parse.js';
+
+export const SERVICE_NAMES = ['gateway', 'signals', 'backtest', 'monitor'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export const DEFAULT_PORTS: Readonly<Record<ServiceName, number>> = { gateway: 3000, signals: 3001, backtest: 3002, monitor: 3003 };
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const NODE_ENVS = ['development', 'test', 'production'] as const;
+const DEV_SECRET = 'meridian-local-development-secret-not-for-production';
+
+export interface DatabaseConfig {
+  url: string;
+  readUrl: string;
+  poolMax: number;
+  readPoolMax: number;
+  statementTimeoutMs: number;
+  idleTimeoutMs: number;
+  slowQueryMs: number;
+}
+
+export interface Config {
+  nodeEnv: (typeof NODE_ENVS)[number];
+  service: ServiceName;
+  host: string;
+  port: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+  logFormat: 'json' | 'pretty';
+  database: DatabaseConfig;
+  redisUrl: string;
+  /** Prepended to every Redis key so environments and test runs sharing one Redis never collide. */
+  redisPrefix: string;
+  otlpEndpoint: string | undefined;
+  internalSecret: string;
+  /** Base URLs of the services, as the gateway and the monitor reach them. */
+  upstreams: Readonly<Record<ServiceName, string>>;
+  shutdownTimeoutMs: number;
+  bodyLimitBytes: number;
+  gateway: GatewayConfig;
+}
+
+export interface GatewayConfig {
+  /** How long an API key look-up is trusted before the database is asked again. */
+  apiKeyCacheTtlMs: number;
+  readsPerMinute: number;
+  writesPerMinute: number;
+  /** Origins allowed by CORS; empty means CORS is off. */
+  corsOrigins: string[];
+  upstreamTimeoutMs: number;
+  /** Largest upload to /v1/bars (streamed); every other route gets bodyLimitBytes. */
+  ingestBodyLimitBytes: number;
+}
+
+/**
+ * Reads and validates the environment for one service. Throws ConfigError naming the first
+ * variable at fault; defaults serve a local machine (Postgres and Redis on 127.0.0.1).
+ */
+export function loadConfig(service: ServiceName, env: Env = process.env): Config {
+  const nodeEnv = oneOf(env, 'NODE_ENV', NODE_ENVS, 'development');
+  const host = str(env, 'HOST', '127.0.0.1');
+  const ports = Object.fromEntries(
+    SERVICE_NAMES.map((name) => [name, int(env, `${name.toUpperCase()}_PORT`, DEFAULT_PORTS[name], 0, 65535)]),
+  ) as Record<ServiceName, number>;
+  const upstreams = Object.fromEntries(
+    SERVICE_NAMES.map((name) => [
+      name,
+      url(env, `${name.toUpperCase()}_URL`, `http://127.0.0.1:${ports[name]}`, ['http', 'https']).replace(/\/$/, ''),
+    ]),
+  ) as Record<ServiceName, string>;
+
+  const databaseUrl = url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/meridian', ['postgres', 'postgresql']);
+  const internalSecret = str(env, 'INTERNAL_AUTH_SECRET', nodeEnv === 'production' ? undefined : DEV_SECRET);
+  if (internalSecret.length < 32) throw new ConfigError('INTERNAL_AUTH_SECRET', `must be at least 32 characters, got ${internalSecret.length}`);
+
+  return {
+    nodeEnv,
+    service,
+    host,
+    port: ports[service],
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
+    logFormat: oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, nodeEnv === 'development' && process.stdout.isTTY ? 'pretty' : 'json'),
+    database: {
+      url: databaseUrl,
+      readUrl: url(env, 'DATABASE_READ_URL', databaseUrl, ['postgres', 'postgresql']),
+      poolMax: int(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
+      readPoolMax: int(env, 'DATABASE_READ_POOL_MAX', 10, 1, 1000),
+      statementTimeoutMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
+      idleTimeoutMs: int(env, 'DATABASE_IDLE_TIMEOUT_MS', 30_000, 0, 3_600_000),
+      slowQueryMs: num(env, 'DATABASE_SLOW_QUERY_MS', 200, 0, 3_600_000),
+    },
+    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis', 'rediss']),
+    redisPrefix: str(env, 'REDIS_PREFIX', `meridian:${nodeEnv}:`),
+    otlpEndpoint: optionalStr(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') === undefined
+      ? undefined
+      : url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', undefined, ['http', 'https']),
+    internalSecret,
+    upstreams,
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 1_073_741_824),
+    gateway: {
+      apiKeyCacheTtlMs: int(env, 'API_KEY_CACHE_TTL_MS', 60_000, 0, 3_600_000),
+      readsPerMinute: int(env, 'RATE_LIMIT_READS_PER_MINUTE', 6_000, 1, 10_000_000),
+      writesPerMinute: int(env, 'RATE_LIMIT_WRITES_PER_MINUTE', 300, 1, 10_000_000),
+      corsOrigins: (optionalStr(env, 'CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+      upstreamTimeoutMs: int(env, 'UPSTREAM_TIMEOUT_MS', 30_000, 100, 3_600_000),
+      ingestBodyLimitBytes: int(env, 'INGEST_BODY_LIMIT_BYTES', 2_147_483_648, 1024, Number.MAX_SAFE_INTEGER),
+    },
+  };
+}

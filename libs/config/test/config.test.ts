@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, describeConfigError, loadConfig } from '../src/index.js';
+
+describe('loadConfig', () => {
+  it('serves a local machine with no environment at all', () => {
+    const config = loadConfig('signals', {});
+    expect(config.port).toBe(3001);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.database.url).toBe('postgres://postgres@127.0.0.1:5432/meridian');
+    expect(config.database.readUrl).toBe(config.database.url);
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.upstreams.backtest).toBe('http://127.0.0.1:3002');
+    expect(config.otlpEndpoint).toBeUndefined();
+  });
+
+  it('derives upstream URLs from the service ports and lets the read pool differ', () => {
+    const config = loadConfig('gateway', {
+      SIGNALS_PORT: '4001',
+      DATABASE_URL: 'postgresql://w@db/x',
+      DATABASE_READ_URL: 'postgresql://r@replica/x',
+    });
+    expect(config.upstreams.signals).toBe('http://127.0.0.1:4001');
+    expect(config.database.readUrl).toBe('postgresql://r@replica/x');
+  });
+
+  it.each([
+    [{ SIGNALS_PORT: 'abc' }, 'SIGNALS_PORT must be a whole number from 0 to 65535, got "abc"'],
+    [{ SIGNALS_PORT: '70000' }, 'SIGNALS_PORT must be a whole number'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must use postgres or postgresql'],
+    [{ REDIS_URL: 'not a url' }, 'REDIS_URL must be a URL'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'],
+    [{ INTERNAL_AUTH_SECRET: 'short' }, 'INTERNAL_AUTH_SECRET must be at least 32 characters'],
+    [{ NODE_ENV: 'production' }, 'INTERNAL_AUTH_SECRET is required but not set'],
+  ])('rejects %o naming the variable', (env, message) => {
+    expect(() => loadConfig('signals', env)).toThrow(ConfigError);
+    expect(() => loadConfig('signals', env)).toThrow(message);
+  });
+
+  it('explains a config error in one line that says what to fix', () => {
+    let line: string | undefined;
+    try {
+      loadConfig('signals', { REDIS_URL: 'http://x' });
+    } catch (error) {
+      line = describeConfigError(error);
+    }
+    expect(line).toBe('Invalid configuration: REDIS_URL must use redis or rediss, got "http". Fix the environment variable REDIS_URL and start again.');
+    expect(line).not.toContain('\n');
+    expect(describeConfigError(new Error('other'))).toBeUndefined();
+  });
+});

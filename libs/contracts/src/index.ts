@@ -1,0 +1,4 @@
+export { UPSTREAM_PREFIXES, UPSTREAM_NAMES, type UpstreamName } from './routes.js';
+export { Problem, Symbol } from './common.js';
+export { AssetClass, Instrument, NewInstrument } from './instruments.js';
+export { Strategy } from './strategies.js';

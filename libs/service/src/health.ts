@@ -1,0 +1,53 @@
+import { Type } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+
+export type ReadinessCheck = () => Promise<unknown>;
+
+const CHECK_TIMEOUT_MS = 1_000;
+
+const CheckResult = Type.Object({
+  status: Type.Union([Type.Literal('up'), Type.Literal('down')]),
+  latencyMs: Type.Number(),
+  error: Type.Optional(Type.String()),
+});
+
+const Readiness = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
+  service: Type.String(),
+  checks: Type.Record(Type.String(), CheckResult),
+});
+
+async function runCheck(check: ReadinessCheck): Promise<{ status: 'up' | 'down'; latencyMs: number; error?: string }> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return { status: 'up', latencyMs: Math.round((performance.now() - started) * 100) / 100 };
+  } catch (error) {
+    return { status: 'down', latencyMs: Math.round((performance.now() - started) * 100) / 100, error: (error as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Liveness says the process answers; readiness says its dependencies answer too. */
+export const healthRoutes: FastifyPluginAsyncTypebox<{ checks: Record<string, ReadinessCheck> }> = async (app, { checks }) => {
+  app.get('/health/live', {
+    schema: { hide: true, response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+  }, async () => ({ status: 'ok' as const }));
+
+  app.get('/health/ready', {
+    schema: { tags: ['health'], summary: 'Readiness of this service and each dependency', response: { 200: Readiness, 503: Readiness } },
+  }, async (_request, reply) => {
+    const names = Object.keys(checks);
+    const results = await Promise.all(names.map((name) => runCheck(checks[name] as ReadinessCheck)));
+    const report = Object.fromEntries(names.map((name, i) => [name, results[i] as (typeof results)[number]]));
+    const ready = results.every((result) => result.status === 'up');
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', service: app.config.service, checks: report });
+  });
+};

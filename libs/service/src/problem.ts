@@ -1,0 +1,94 @@
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/** An RFC 9457 problem document. `type` is a URI reference; see docs/errors.md. */
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  requestId?: string;
+  errors?: { field: string; message: string }[];
+  [extension: string]: unknown;
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+/** Throw from a handler to answer with a problem document instead of a 500. */
+export class HttpProblem extends Error {
+  readonly statusCode: number;
+  constructor(
+    status: number,
+    readonly slug: string,
+    detail: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail);
+    this.name = 'HttpProblem';
+    this.statusCode = status;
+  }
+}
+
+export function problem(status: number, slug: string | undefined, detail: string | undefined, request?: FastifyRequest): ProblemDocument {
+  return {
+    type: slug ? `/problems/${slug}` : 'about:blank',
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    ...(detail === undefined ? {} : { detail }),
+    ...(request ? { instance: request.url, requestId: request.id } : {}),
+  };
+}
+
+export function sendProblem(reply: FastifyReply, doc: ProblemDocument): FastifyReply {
+  return reply.code(doc.status).type(PROBLEM_CONTENT_TYPE).send(doc);
+}
+
+interface ValidationIssue {
+  instancePath: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+function fieldOf(context: string | undefined, issue: ValidationIssue): string {
+  const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  const missing = typeof issue.params?.missingProperty === 'string' ? issue.params.missingProperty : undefined;
+  const field = [path, missing].filter(Boolean).join('.');
+  return context ? (field ? `${context}.${field}` : context) : field;
+}
+
+function fromError(error: FastifyError | HttpProblem, request: FastifyRequest): ProblemDocument {
+  if ('validation' in error && error.validation) {
+    const errors = (error.validation as ValidationIssue[]).map((issue) => ({
+      field: fieldOf(error.validationContext, issue),
+      message: issue.message ?? 'is invalid',
+    }));
+    return {
+      ...problem(400, 'validation', `The request is not valid: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}.`, request),
+      errors,
+    };
+  }
+  if (error instanceof HttpProblem) {
+    return { ...problem(error.statusCode, error.slug, error.message, request), ...error.extensions };
+  }
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+  if (status >= 500) {
+    return problem(status, 'internal', `An unexpected error occurred. Quote request id ${request.id} when reporting it.`, request);
+  }
+  // Fastify's own client errors (body too large, bad JSON, unsupported type) are safe to show.
+  return problem(status, error.code ? error.code.toLowerCase().replace(/^fst_err_/, '').replaceAll('_', '-') : undefined, error.message, request);
+}
+
+/** One error handler and one 404 handler for the whole app, both answering problem+json. */
+export function installProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | HttpProblem, request, reply) => {
+    const doc = fromError(error, request);
+    if (doc.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ status: doc.status, detail: doc.detail }, 'request rejected');
+    if (doc.status === 503 || doc.status === 429) reply.header('retry-after', reply.getHeader('retry-after') ?? '5');
+    return sendProblem(reply, doc);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, problem(404, 'not-found', `No route ${request.method} ${request.url.split('?')[0]}.`, request)),
+  );
+}

@@ -1,0 +1,47 @@
+import { describeConfigError } from '@meridian/config';
+import closeWithGrace from 'close-with-grace';
+import type { Service } from './types.js';
+
+/**
+ * Listens, then on SIGTERM/SIGINT stops accepting, lets in-flight requests finish, closes
+ * connections and exits 0; a second signal or the shutdown timeout exits 1.
+ */
+export async function runService(app: Service): Promise<void> {
+  const { config } = app;
+  closeWithGrace(
+    {
+      delay: config.shutdownTimeoutMs,
+      logger: false,
+      onSecondSignal: (signal) => app.log.error({ signal }, 'second signal: exiting now'),
+      onTimeout: (delay) => app.log.error({ delay }, 'shutdown took too long: exiting'),
+    },
+    async ({ signal, err }) => {
+      if (err) app.log.error({ err }, 'fatal error: shutting down');
+      else app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+      await app.close();
+      app.log.info('stopped');
+      if (err) process.exitCode = 1;
+    },
+  );
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(
+        `Port ${config.port} on ${config.host} is in use. Stop whatever listens there, or choose another port with ${config.service.toUpperCase()}_PORT.`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** Entry-point wrapper: a bad environment or a failed start exits 1 with one line that says why. */
+export async function main(start: () => Promise<void>): Promise<void> {
+  try {
+    await start();
+  } catch (error) {
+    const line = describeConfigError(error) ?? `Failed to start: ${(error as Error).message}`;
+    process.stderr.write(`${line}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { constants as zlib } from 'node:zlib';
+import compress from '@fastify/compress';
+import swagger from '@fastify/swagger';
+import underPressure from '@fastify/under-pressure';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from '@meridian/config';
+import { createPools, type Pools } from '@meridian/db';
+import Fastify from 'fastify';
+import type { Redis } from 'ioredis';
+import { type Caller, requireInternalAuth } from './internal-auth.js';
+import { healthRoutes, type ReadinessCheck } from './health.js';
+import { loggerOptions, RequestLog } from './logger.js';
+import { installProblemHandlers, problem, sendProblem } from './problem.js';
+import { createRedis, pingRedis } from './redis.js';
+import type { Service } from './types.js';
+
+export interface ServiceOptions {
+  config: Config;
+  version?: string;
+  description?: string;
+  /** Supply connections to share them (tests, workers); otherwise they are made from config and closed with the app. */
+  db?: Pools;
+  redis?: Redis;
+  /** Extra readiness checks beside postgres and redis. */
+  readiness?: Record<string, ReadinessCheck>;
+  /** Require the gateway's signed header on /v1 routes (every service but the gateway itself). */
+  internalAuth?: boolean;
+  /** Serve this app's own document at /openapi.json (the gateway serves the merged one instead). */
+  publishOpenApi?: boolean;
+  /** Request body limit for routes that do not set their own. */
+  bodyLimit?: number;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * The one Fastify bootstrap: logging with request ids, problem+json errors, health, compression,
+ * back-pressure, Server-Timing, OpenAPI, and connections closed on shutdown.
+ */
+export async function createService(options: ServiceOptions): Promise<Service> {
+  const { config } = options;
+  const app = Fastify({
+    logger: loggerOptions(config),
+    logController: new RequestLog(),
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    bodyLimit: options.bodyLimit ?? config.bodyLimitBytes,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const ownsDb = !options.db;
+  const ownsRedis = !options.redis;
+  const db = options.db ?? createPools(config.database, `meridian-${config.service}`);
+  const redis = options.redis ?? createRedis(config.redisUrl, { name: `meridian-${config.service}`, logger: app.log });
+  app.decorate('config', config);
+  app.decorate('db', db);
+  app.decorate('redis', redis);
+  app.addHook('onClose', async () => {
+    if (ownsDb) await db.close();
+    if (ownsRedis) redis.disconnect();
+  });
+
+  // Set by the gateway's auth (from the API key) or by a service's internal auth (from the signed header).
+  app.decorateRequest('caller', null as unknown as Caller);
+  installProblemHandlers(app);
+  if (options.internalAuth !== false) requireInternalAuth(app);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  // Responses finished while closing end their keep-alive connection, or close would wait on it.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+    // Appended, not set: a gateway in front adds its own part beside this one.
+    reply.header('server-timing', `${config.service};dur=${reply.elapsedTime.toFixed(2)}`);
+  });
+
+  await app.register(underPressure, {
+    maxEventLoopDelay: 1_000,
+    retryAfter: 5,
+    pressureHandler: (request, reply, type) => {
+      reply.header('retry-after', '5');
+      sendProblem(reply, problem(503, 'overloaded', `The ${config.service} service is overloaded (${type}); retry shortly.`, request));
+    },
+  });
+  await app.register(compress, {
+    threshold: 1024,
+    encodings: ['br', 'gzip'],
+    // Brotli's default quality (11) costs more CPU than it saves on the wire for API responses.
+    brotliOptions: { params: { [zlib.BROTLI_PARAM_QUALITY]: 4 } },
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: `Meridian ${config.service}`, version: options.version ?? '0.1.0', description: options.description ?? '' },
+    },
+  });
+  if (options.publishOpenApi !== false) app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes, {
+    checks: { postgres: () => db.write.query('SELECT 1'), redis: () => pingRedis(redis), ...options.readiness },
+  });
+  return app;
+}

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { type Config, type Env, loadConfig, SERVICE_NAMES, type ServiceName } from '@meridian/config';
+import { createTestDatabase, type TestDatabase } from '@meridian/db/testing';
+import { Redis } from 'ioredis';
+import { type Caller, INTERNAL_HEADER, signInternal } from '../internal-auth.js';
+
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface TestContext {
+  database: TestDatabase;
+  redisPrefix: string;
+  /** Config for a service under test: its own database, its own Redis key prefix, port 0. */
+  config(service: ServiceName, env?: Env): Config;
+  /** The environment variables behind config(), for spawning real processes. */
+  env(env?: Env): Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+/** Deletes every key under a prefix with SCAN, never KEYS. */
+export async function deleteByPrefix(redisUrl: string, prefix: string): Promise<number> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}
+
+export async function createTestContext(options: { emptyDatabase?: boolean } = {}): Promise<TestContext> {
+  const database = await createTestDatabase({ empty: options.emptyDatabase ?? false });
+  const redisPrefix = `meridian:test:${randomUUID()}:`;
+  const env = (extra: Env = {}): Record<string, string> => {
+    const base: Record<string, string | undefined> = {
+      NODE_ENV: 'test',
+      DATABASE_URL: database.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: redisPrefix,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+      ...Object.fromEntries(SERVICE_NAMES.map((name) => [`${name.toUpperCase()}_PORT`, '0'])),
+      ...extra,
+    };
+    return Object.fromEntries(Object.entries(base).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  };
+  return {
+    database,
+    redisPrefix,
+    env,
+    config: (service, extra) => loadConfig(service, env(extra)),
+    async cleanup() {
+      await deleteByPrefix(TEST_REDIS_URL, redisPrefix);
+      await database.drop();
+    },
+  };
+}
+
+/** Headers that let a test call a service directly, as the gateway would. */
+export function signedHeaders(config: Config, method: string, url: string, caller: Caller = { tenant: 'test', keyId: 'test' }): Record<string, string> {
+  return { [INTERNAL_HEADER]: signInternal(config.internalSecret, method, url, caller) };
+}

@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../../..');
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  statusCodes: Record<string, number>;
+}
+
+interface AutocannonJson {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+  statusCodeStats?: Record<string, { count: number }>;
+}
+
+/** Runs autocannon in its own process, so the load generator never shares an event loop with a server. */
+export async function autocannon(url: string, options: { connections?: number; seconds?: number; rate?: number; headers?: Record<string, string> }): Promise<LoadResult> {
+  const out = await runJson(join(ROOT, 'node_modules/.bin/autocannon'), [
+    '-j', '-c', String(options.connections ?? 50), '-d', String(options.seconds ?? 10),
+    ...(options.rate ? ['-R', String(options.rate)] : []),
+    ...Object.entries(options.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}=${v}`]),
+    url,
+  ]);
+  const json = JSON.parse(out) as AutocannonJson;
+  return {
+        rps: json.requests.average,
+        p50: json.latency.p50,
+        p99: json.latency.p99,
+        requests: json.requests.total,
+        non2xx: json.non2xx,
+        errors: json.errors,
+    statusCodes: Object.fromEntries(Object.entries(json.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count])),
+  };
+}
+
+/** Runs a command and returns the JSON object it prints last on stdout. */
+export function runJson(command: string, argv: string[]): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${command} failed (${code}): ${err}`));
+      resolvePromise(out.slice(out.lastIndexOf('\n{') + 1));
+    });
+  });
+}
+
+export const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+export const ratio = (a: number, b: number) => (b === 0 ? NaN : Math.round((a / b) * 100) / 100);

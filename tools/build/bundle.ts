@@ -1,0 +1,85 @@
+/**
+ * Bundles one app into dist/apps/<app>/: the project's own code (apps and @meridian/* libs) in
+ * one file per entry point, third-party packages left external so OpenTelemetry can instrument
+ * them, and a package.json naming exactly those packages so the folder deploys alone.
+ *
+ *   tsx tools/build/bundle.ts <app>
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { build, type Plugin } from 'esbuild';
+
+const root = resolve(import.meta.dirname, '../..');
+const app = process.argv[2] ?? '';
+if (!app || !existsSync(join(root, 'apps', app, 'src/main.ts'))) {
+  console.error(`usage: tsx tools/build/bundle.ts <app>  (one of the folders in apps/ with src/main.ts; got "${app ?? ''}")`);
+  process.exit(2);
+}
+
+const ENTRY_POINTS = ['main', 'worker'].filter((name) => existsSync(join(root, 'apps', app, `src/${name}.ts`)));
+const outdir = join(root, 'dist/apps', app);
+const externals = new Set<string>();
+
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] as string);
+}
+
+/** Keeps every bare import but our own workspace packages out of the bundle, and records it. */
+const externalThirdParty: Plugin = {
+  name: 'external-third-party',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('@meridian/') || args.path.startsWith('node:')) return undefined;
+      externals.add(packageName(args.path));
+      return { path: args.path, external: true };
+    });
+  },
+};
+
+rmSync(outdir, { recursive: true, force: true });
+mkdirSync(outdir, { recursive: true });
+const result = await build({
+  entryPoints: Object.fromEntries(ENTRY_POINTS.map((name) => [name, join(root, 'apps', app, `src/${name}.ts`)])),
+  outdir,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: 'linked',
+  splitting: false,
+  legalComments: 'none',
+  plugins: [externalThirdParty],
+  logLevel: 'warning',
+  metafile: true,
+});
+
+const require = createRequire(join(root, 'apps', app, 'package.json'));
+function installedVersion(name: string): string {
+  for (const from of [join(root, 'apps', app), root]) {
+    const file = join(from, 'node_modules', name, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+}
+
+// Loaded by name at run time (pino transports), so no import shows them to esbuild.
+const LOADED_BY_NAME = ['pino-pretty'];
+for (const name of LOADED_BY_NAME) externals.add(name);
+const builtins = new Set((await import('node:module')).builtinModules);
+const dependencies = Object.fromEntries(
+  [...externals].filter((name) => !builtins.has(name)).sort().map((name) => [name, installedVersion(name)]),
+);
+const appPackage = JSON.parse(readFileSync(join(root, 'apps', app, 'package.json'), 'utf8')) as { version: string; description: string };
+writeFileSync(
+  join(outdir, 'package.json'),
+  `${JSON.stringify({ name: `meridian-${app}`, version: appPackage.version, description: appPackage.description, private: true, type: 'module', main: 'main.js', engines: { node: '>=20.18' }, dependencies }, null, 2)}\n`,
+);
+// npm may install an app's own dependency under apps/<app>/node_modules instead of the root;
+// a link lets the bundle resolve it in the workspace as it would after `npm install` alone.
+const nested = join(root, 'apps', app, 'node_modules');
+if (existsSync(nested)) symlinkSync(nested, join(outdir, 'node_modules'), 'dir');
+
+const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
+console.log(`built dist/apps/${app}: ${ENTRY_POINTS.map((e) => `${e}.js`).join(', ')} (${(bytes / 1024).toFixed(0)} KiB with maps), ${Object.keys(dependencies).length} external packages`);
