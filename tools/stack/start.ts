@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { loadConfig, SERVICE_NAMES } from '@meridian/config';
 import { migrate } from '@meridian/db/migrate';
+import { loadDemoData } from '../data/demo.js';
 import { ensureDemoKey } from './demo-key.js';
 import { builtProcesses, startProcesses, waitLive } from './processes.js';
 import { ensureDatabase, ensureServices, StackError } from './services.js';
@@ -21,6 +22,7 @@ export async function setup(): Promise<void> {
   await ensureDatabase(config.database.url, log);
   const applied = await step('migrating', () => migrate({ databaseUrl: config.database.url }));
   log(applied.length > 0 ? `applied ${applied.length} migration(s): ${applied.join(', ')}` : 'database schema is up to date');
+  await step('checking demo data (SPX daily 2000-2020, synthetic SYNA-SYND)', () => loadDemoData(config.database, log));
   await step('building the services', async () => {
     const built = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '--outputStyle=static'], {
       cwd: root,

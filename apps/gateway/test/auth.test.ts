@@ -90,8 +90,15 @@ describe('API key authentication', () => {
   });
 });
 
+/** Budgets reset on the minute: a test that counts must not straddle that edge. */
+async function awayFromWindowEdge(): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < 10_000) await new Promise((resolve) => setTimeout(resolve, left + 50));
+}
+
 describe('rate limits', () => {
   it('answers 429 with Retry-After after the write budget, while reads go on', async () => {
+    await awayFromWindowEdge();
     const { key } = await createKey(ctx, 'acme', ['read', 'write']);
     const post = () => gateway.inject({ method: 'POST', url: '/v1/backtests', headers: bearer(key) });
     for (let i = 0; i < 3; i++) {
@@ -107,12 +114,35 @@ describe('rate limits', () => {
     expect((await get('/v1/instruments', bearer(key))).statusCode).toBe(200);
   });
 
+  it('shares one budget between gateway instances through Redis', async () => {
+    await awayFromWindowEdge();
+    const second = await buildApp({ config: gateway.config });
+    await second.ready();
+    try {
+      const { key } = await createKey(ctx, 'acme', ['write']);
+      const post = (app: typeof gateway) => app.inject({ method: 'POST', url: '/v1/backtests', headers: bearer(key) });
+      expect((await post(gateway)).statusCode).toBe(200);
+      expect((await post(gateway)).statusCode).toBe(200);
+      // The first instance reports its two requests to Redis within a flush interval (100 ms).
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await post(second)).statusCode).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The second instance has learnt the shared total (3 of 3) from its own flush.
+      const limited = await post(second);
+      expect(limited.statusCode).toBe(429);
+      expect(limited.headers['ratelimit-remaining']).toBe('0');
+    } finally {
+      await second.close();
+    }
+  });
+
   it('counts per key: another key has its own budget', async () => {
     const { key } = await createKey(ctx, 'globex', ['write']);
     expect((await gateway.inject({ method: 'POST', url: '/v1/backtests', headers: bearer(key) })).statusCode).toBe(200);
   });
 
   it('keeps limiting in-process when Redis is unreachable (fail open, still bounded)', async () => {
+    await awayFromWindowEdge();
     const offline = await buildApp({ config: ctx.config('gateway', { REDIS_URL: 'redis://127.0.0.1:1', RATE_LIMIT_WRITES_PER_MINUTE: '2', SIGNALS_URL: gateway.config.upstreams.signals, BACKTEST_URL: gateway.config.upstreams.backtest }) });
     await offline.ready();
     try {

@@ -1,4 +1,7 @@
+import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Service } from '@meridian/service';
 import { INTERNAL_HEADER, verifyInternal } from '@meridian/service';
 import { createTestContext, type TestContext } from '@meridian/service/testing';
@@ -24,6 +27,30 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+const MB = 1_048_576;
+
+/** `count` MiB of NDJSON-looking bytes, produced lazily so only the consumer's pace matters. */
+function* megabytes(count: number): Generator<Buffer> {
+  const line = Buffer.from(`${JSON.stringify({ ts: '2020-01-02T14:30:00.000Z', open: 1, high: 2, low: 0.5, close: 1.5 }).padEnd(127)}\n`);
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let i = 0; i < chunk.length; i += line.length) line.copy(chunk, i);
+  for (let i = 0; i < (count * MB) / chunk.length; i++) yield chunk;
+}
+
+/** Peak growth of this process's RSS while `work` runs, in MiB. */
+async function rssGrowth(work: () => Promise<void>): Promise<number> {
+  globalThis.gc?.();
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  try {
+    await work();
+  } finally {
+    clearInterval(sampler);
+  }
+  return (peak - before) / MB;
+}
+
 function fakeService(secret: string): FastifyInstance {
   const app = Fastify();
   app.addContentTypeParser('text/csv', (_req, payload, done) => {
@@ -39,8 +66,9 @@ function fakeService(secret: string): FastifyInstance {
   app.get('/v1/instruments', async (request) => ({ from: 'signals', query: request.query }));
   app.get('/v1/strategies', async () => ({ from: 'backtest' }));
   app.post('/v1/bars', async (request, reply) => reply.code(201).send({ received: request.body }));
-  app.get('/v1/bars/stream', async (_request, reply) => {
+  app.get<{ Querystring: { mb?: string } }>('/v1/bars/stream', async (request, reply) => {
     reply.header('content-type', 'application/x-ndjson');
+    if (request.query.mb) return reply.send(Readable.from(megabytes(Number(request.query.mb))));
     return Array.from({ length: 1000 }, (_, i) => JSON.stringify({ i })).join('\n');
   });
   return app;
@@ -116,6 +144,36 @@ describe('the gateway proxy', () => {
     const res = await fetch(`${gatewayUrl}/v1/nothing`, { headers: bearer(key) });
     expect(res.status).toBe(404);
     expect(((await res.json()) as { type: string }).type).toBe('/problems/not-found');
+  });
+});
+
+describe('streaming through the gateway', () => {
+  const SIZE_MB = 256;
+
+  it(`uploads ${SIZE_MB} MiB and downloads ${SIZE_MB} MiB with memory flat`, async () => {
+    const uploaded = await rssGrowth(async () => {
+      const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest(`${gatewayUrl}/v1/bars?symbol=SPX`, { method: 'POST', headers: { ...bearer(key), 'content-type': 'text/csv' } }, (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        pipeline(Readable.from(megabytes(SIZE_MB)), req).catch(reject);
+      });
+      expect(res.status).toBe(201);
+      expect(JSON.parse(res.body)).toEqual({ received: SIZE_MB * MB });
+    });
+    const downloaded = await rssGrowth(async () => {
+      const res = await fetch(`${gatewayUrl}/v1/bars/stream?mb=${SIZE_MB}`, { headers: bearer(key) });
+      expect(res.status).toBe(200);
+      let bytes = 0;
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.length;
+      expect(bytes).toBe(SIZE_MB * MB);
+    });
+    // Buffering either body would grow this process by at least its size.
+    expect(uploaded).toBeLessThan(SIZE_MB / 4);
+    expect(downloaded).toBeLessThan(SIZE_MB / 4);
   });
 });
 

@@ -11,6 +11,7 @@ import { createUpstreamPool } from './upstream.js';
 // Errors that mean the request never reached the service: safe to retry an idempotent request.
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+const SMALL_BODY_BYTES = 64 * 1024;
 // Routes that take large streamed uploads; every other route keeps the small body limit.
 const STREAMED_UPLOADS = [/^\/v1\/bars(\?|$)/];
 
@@ -92,7 +93,11 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const out = responseHeaders(upstream.headers);
     const timing = out['server-timing'];
     out['server-timing'] = `gateway;dur=${reply.elapsedTime.toFixed(2)}${timing ? `, ${String(timing)}` : ''}`;
-    return reply.code(upstream.statusCode).headers(out).send(upstream.body);
+    reply.code(upstream.statusCode).headers(out);
+    // A small body of known length goes out with the headers in one write; anything else streams.
+    const length = Number(upstream.headers['content-length'] ?? Infinity);
+    if (length <= SMALL_BODY_BYTES) return reply.send(Buffer.from(await upstream.body.arrayBuffer()));
+    return reply.send(upstream.body);
   }
 
   for (const [name, prefixes] of Object.entries(UPSTREAM_PREFIXES) as [UpstreamName, readonly string[]][]) {

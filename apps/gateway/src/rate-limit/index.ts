@@ -1,35 +1,15 @@
 import rateLimit, { type FastifyRateLimitStore } from '@fastify/rate-limit';
-import LocalStore from '@fastify/rate-limit/store/LocalStore.js';
-import RedisStore from '@fastify/rate-limit/store/RedisStore.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyBaseLogger } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Redis } from 'ioredis';
+import { SharedWindowCounter } from './shared-counter.js';
 
 type Callback = Parameters<FastifyRateLimitStore['incr']>[1];
 
-/**
- * Counts in Redis so every gateway instance shares one budget per key; while Redis is away it
- * counts in this process instead (fail open, but still bounded), and says so once per outage.
- */
-function failoverStore(redis: Redis, namespace: string, log: FastifyBaseLogger) {
-  const shared = new RedisStore(false, false, redis, namespace);
-  const local = new LocalStore(false, false, 50_000);
-  let degraded = false;
-  // @fastify/rate-limit instantiates the store class itself, so the state lives in this closure.
-  return class FailoverStore implements FastifyRateLimitStore {
-    incr(key: string, callback: Callback, timeWindow: number, max: number): void {
-      if (redis.status !== 'ready') return local.incr(key, callback, timeWindow, max);
-      shared.incr(key, (error, result) => {
-        if (!error) {
-          if (degraded) log.info('rate limits are shared through Redis again');
-          degraded = false;
-          return callback(null, result);
-        }
-        if (!degraded) log.warn({ err: error.message }, 'Redis unavailable: rate limits fall back to this instance');
-        degraded = true;
-        local.incr(key, callback, timeWindow, max);
-      }, timeWindow, max);
+/** Adapts the shared counter to @fastify/rate-limit, which instantiates its store class itself. */
+function storeFor(counter: SharedWindowCounter) {
+  return class SharedStore implements FastifyRateLimitStore {
+    incr(key: string, callback: Callback, timeWindow: number): void {
+      callback(null, counter.incr(key, timeWindow));
     }
 
     child(): FastifyRateLimitStore {
@@ -43,6 +23,8 @@ const isWrite = (method: string) => method !== 'GET' && method !== 'HEAD' && met
 /** Per-key limits on /v1: one budget for reads, a smaller one for writes and job submissions. */
 export const rateLimits: FastifyPluginAsyncTypebox = fp(async (app) => {
   const { readsPerMinute, writesPerMinute } = app.config.gateway;
+  const counter = new SharedWindowCounter(app.redis, `${app.config.redisPrefix}ratelimit:`, app.log);
+  app.addHook('onClose', () => counter.close());
   await app.register(rateLimit, {
     global: true,
     hook: 'preHandler',
@@ -50,7 +32,7 @@ export const rateLimits: FastifyPluginAsyncTypebox = fp(async (app) => {
     max: (request) => (isWrite(request.method) ? writesPerMinute : readsPerMinute),
     keyGenerator: (request) => `${request.caller?.keyId ?? request.ip}:${isWrite(request.method) ? 'w' : 'r'}`,
     allowList: (request) => !request.url.startsWith('/v1/'),
-    store: failoverStore(app.redis, `${app.config.redisPrefix}ratelimit:`, app.log),
+    store: storeFor(counter),
     enableDraftSpec: true,
     errorResponseBuilder: (_request, context) => {
       const error = new Error(`Rate limit of ${context.max} requests per minute exceeded for this key; retry in ${context.after}.`) as Error & { statusCode: number; code: string };

@@ -73,11 +73,29 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
   return {
     name,
     url: urlFor(name),
-    drop: () => withAdmin(async (admin) => void (await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))),
+    drop: () => withAdmin((admin) => dropWhenIdle(admin, name)),
   };
 }
 
 /** Drops test databases left behind by test processes that no longer run. */
+/**
+ * Drops a test database once its connections are gone. A client that is still closing (some
+ * libraries do not wait for their `end()`) would see a FATAL error if killed, so it gets two
+ * seconds to leave before the drop is forced.
+ */
+async function dropWhenIdle(admin: pg.Client, name: string): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS "${name}"`);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '55006') throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+}
+
 export async function dropOrphanTestDatabases(): Promise<string[]> {
   return withAdmin(async (admin) => {
     const { rows } = await admin.query<{ datname: string }>(

@@ -1,0 +1,101 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { BatchWriter, moveStaged, type BatchTarget } from './batches.js';
+import { BarParser, type BarFormat, type Rejection } from './parse.js';
+
+export interface IngestCounts {
+  /** Valid data lines in the file. */
+  rows: number;
+  inserted: number;
+  /** Bars that existed with other values and were overwritten. */
+  updated: number;
+  /** Bars that existed with the same values. */
+  unchanged: number;
+}
+
+/** The file had bad lines; nothing was written. */
+export class IngestRejected extends Error {
+  constructor(
+    readonly rows: number,
+    readonly rejected: number,
+    readonly rejections: Rejection[],
+  ) {
+    super(`${rejected} line(s) rejected; nothing was stored`);
+  }
+}
+
+export interface IngestRequest {
+  instrumentId: number;
+  interval: string;
+  format: BarFormat;
+  source: Readable;
+  /** Characters of COPY text per batch; the default suits production, tests make it small. */
+  batchChars?: number;
+}
+
+const MAX_DUPLICATES = 20;
+
+/**
+ * Stores a whole bar file or nothing, in one transaction. Lines are parsed as they stream in and
+ * reach `bars` through a per-transaction staging table a batch at a time (backpressure all the
+ * way, so memory does not grow with the file); each batch is upserted, so a re-sent file
+ * changes nothing.
+ */
+export async function ingestBars(pool: pg.Pool, request: IngestRequest): Promise<IngestCounts> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    // The transaction lasts as long as the upload: the pool's statement timeout is sized for queries.
+    await client.query('SET LOCAL statement_timeout = 0');
+    await client.query('CREATE TEMP TABLE bars_staging (line integer, ts bigint, open float8, high float8, low float8, close float8, volume float8) ON COMMIT DROP');
+    const parser = new BarParser(request.format);
+    const writer = new BatchWriter(client, request, parser.summary, request.batchChars);
+    await pipeline(request.source, parser, writer);
+    const { summary } = parser;
+    if (summary.rejected > 0) throw new IngestRejected(summary.rows, summary.rejected, summary.rejections);
+    const { inserted, updated } = writer.written;
+    if (writer.accumulating) {
+      await rejectDuplicates(client, request, summary.rows);
+      const rest = await moveStaged(client, request, summary.minTs, summary.maxTs);
+      await client.query('COMMIT');
+      return { rows: summary.rows, inserted: inserted + rest.inserted, updated: updated + rest.updated, unchanged: summary.rows - inserted - updated - rest.inserted - rest.updated };
+    }
+    await client.query('COMMIT');
+    return { rows: summary.rows, inserted, updated, unchanged: summary.rows - inserted - updated };
+  } catch (error) {
+    await client.query('ROLLBACK').catch((rollback: Error) => {
+      broken = rollback;
+    });
+    throw error;
+  } finally {
+    // A COPY cut off mid-stream can leave the connection unusable: discard it rather than pool it.
+    client.release(broken);
+  }
+}
+
+/**
+ * Refuses a file whose timestamps repeat: among the rows still staged, and between them and the
+ * rows earlier batches of this same file wrote (their xmin is this transaction).
+ */
+async function rejectDuplicates(client: pg.PoolClient, target: BatchTarget, rows: number): Promise<void> {
+  const { rows: duplicates } = await client.query<{ ts: string; line: number; first: number | null; total: number }>({
+    name: 'bars.ingest.duplicates',
+    text: `WITH staged AS (
+             SELECT ts, lines[2] AS line, lines[1] AS first FROM (
+               SELECT ts, array_agg(line ORDER BY line) AS lines FROM bars_staging GROUP BY ts HAVING count(*) > 1) d
+             UNION ALL
+             SELECT s.ts, s.line, NULL FROM bars_staging s
+             JOIN bars b ON b.instrument_id = $1 AND b.interval = $2 AND b.ts = timestamptz 'epoch' + s.ts * interval '1 millisecond'
+             WHERE b.xmin = pg_current_xact_id()::xid)
+           SELECT ts::text AS ts, line, first, count(*) OVER ()::int AS total FROM staged ORDER BY line LIMIT ${MAX_DUPLICATES}`,
+    values: [target.instrumentId, target.interval],
+  });
+  if (duplicates.length === 0) return;
+  const rejections = duplicates.map(({ ts, line, first }) => ({
+    line,
+    reason: `duplicate timestamp ${new Date(Number(ts)).toISOString()}, first seen ${first === null ? 'earlier in the file' : `on line ${first}`}`,
+  }));
+  throw new IngestRejected(rows, duplicates[0]?.total ?? 0, rejections);
+}

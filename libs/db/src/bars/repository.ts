@@ -1,0 +1,106 @@
+import { PassThrough, type Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+
+export const INTERVALS = ['1m', '5m', '15m', '30m', '1h', '4h', '1d', '1w', '1mo'] as const;
+export type Interval = (typeof INTERVALS)[number];
+
+export interface BarRange {
+  instrumentId: number;
+  interval: Interval;
+  /** Epoch ms, inclusive; unbounded when absent. */
+  from?: number | undefined;
+  /** Epoch ms, inclusive; unbounded when absent. */
+  to?: number | undefined;
+}
+
+export interface BarRow {
+  ts: Date;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number | null;
+}
+
+export type ExportFormat = 'ndjson' | 'csv';
+
+// Far enough out to stand for "unbounded" while staying a valid timestamptz.
+const MIN_MS = -8_000_000_000_000;
+const MAX_MS = 8_000_000_000_000;
+
+const ISO_TS = `to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+// COPY takes no bind parameters, so the range travels as transaction-local settings, set with
+// bind parameters and read back with current_setting(): nothing from a request is spliced in.
+const RANGE_FROM_SETTINGS = `bars
+  WHERE instrument_id = current_setting('meridian.instrument')::int
+    AND interval = current_setting('meridian.interval')
+    AND ts BETWEEN timestamptz 'epoch' + current_setting('meridian.from')::bigint * interval '1 millisecond'
+               AND timestamptz 'epoch' + current_setting('meridian.to')::bigint * interval '1 millisecond'
+  ORDER BY ts`;
+const EXPORTS: Record<ExportFormat, string> = {
+  ndjson: `COPY (SELECT '{"ts":"' || ${ISO_TS} || '","open":' || open::text || ',"high":' || high::text || ',"low":' || low::text
+             || ',"close":' || close::text || ',"volume":' || coalesce(volume::text, 'null') || '}' FROM ${RANGE_FROM_SETTINGS}) TO STDOUT`,
+  csv: `COPY (SELECT ${ISO_TS} AS date, open, high, low, close, volume FROM ${RANGE_FROM_SETTINGS}) TO STDOUT WITH (FORMAT csv, HEADER)`,
+};
+
+export class BarRepository {
+  constructor(private readonly read: pg.Pool) {}
+
+  /** One page in time order, strictly after `after` (epoch ms) when given: keyset pagination. */
+  async page(range: BarRange, options: { after?: number | undefined; limit: number }): Promise<BarRow[]> {
+    const from = Math.max(range.from ?? MIN_MS, options.after === undefined ? MIN_MS : options.after + 1);
+    const { rows } = await this.read.query<BarRow>({
+      name: 'bars.page',
+      text: `SELECT ts, open, high, low, close, volume FROM bars
+             WHERE instrument_id = $1 AND interval = $2
+               AND ts BETWEEN timestamptz 'epoch' + $3::bigint * interval '1 millisecond' AND timestamptz 'epoch' + $4::bigint * interval '1 millisecond'
+             ORDER BY ts LIMIT $5`,
+      values: [range.instrumentId, range.interval, from, range.to ?? MAX_MS, options.limit],
+    });
+    return rows;
+  }
+
+  /** Whether any bar of the instrument and interval exists. */
+  async any(instrumentId: number, interval: Interval): Promise<boolean> {
+    const { rowCount } = await this.read.query({
+      name: 'bars.any',
+      text: 'SELECT 1 FROM bars WHERE instrument_id = $1 AND interval = $2 LIMIT 1',
+      values: [instrumentId, interval],
+    });
+    return (rowCount ?? 0) > 0;
+  }
+
+  /**
+   * The whole range as NDJSON or CSV text, produced by the server with COPY and streamed with
+   * backpressure from one read-only snapshot. Destroying the stream gives the connection back.
+   */
+  async export(range: BarRange, format: ExportFormat): Promise<Readable> {
+    const client = await this.read.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      // The export runs at the pace the client reads it, however long that is.
+      await client.query('SET LOCAL statement_timeout = 0');
+      await client.query({
+        name: 'bars.export.range',
+        text: `SELECT set_config('meridian.instrument', $1, true), set_config('meridian.interval', $2, true),
+                      set_config('meridian.from', $3, true), set_config('meridian.to', $4, true)`,
+        values: [String(range.instrumentId), range.interval, String(range.from ?? MIN_MS), String(range.to ?? MAX_MS)],
+      });
+    } catch (error) {
+      client.release(error as Error);
+      throw error;
+    }
+    const copy = client.query(copyTo(EXPORTS[format]));
+    const out = new PassThrough();
+    copy.on('error', (error) => out.destroy(error));
+    copy.pipe(out);
+    void finished(out).then(
+      () => client.query('COMMIT').then(() => client.release(), (error: Error) => client.release(error)),
+      // Cut off mid-COPY (client went away): the connection is mid-protocol, so it is discarded.
+      (error: Error) => client.release(error),
+    );
+    return out;
+  }
+}
