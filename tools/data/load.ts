@@ -45,7 +45,7 @@ function upload(url: URL, key: string, file: string, contentType: string): Promi
       progress.update(sent / 1_048_576);
       if (sent === size) {
         progress.done(sent / 1_048_576);
-        process.stderr.write('uploaded; the service is storing the bars (one transaction, about as long as the upload again)...\n');
+        process.stderr.write('uploaded; waiting for the service to store the last batch and commit...\n');
       }
       callback(null, chunk);
     },
