@@ -8,13 +8,11 @@
  */
 import { spawn } from 'node:child_process';
 import { createReadStream, statSync } from 'node:fs';
-import { get, request } from 'node:http';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { get } from 'node:http';
 import { signInternal } from '@meridian/service';
 import { createTestContext } from '@meridian/service/testing';
 import pg from 'pg';
-import { Progress } from '../lib/progress.js';
+import { uploadFile } from '../lib/upload.js';
 import { log, ratio } from './lib/load.js';
 import { startBuiltService, syntheticCsv, type BenchServer } from './lib/server.js';
 
@@ -38,28 +36,9 @@ function signed(method: string, path: string) {
 
 async function upload(server: BenchServer, file: string): Promise<{ seconds: number; body: string }> {
   const path = '/v1/bars?symbol=BENCH&interval=1m';
-  const size = statSync(file).size;
-  const progress = new Progress('POST /v1/bars', size / 1_048_576, 'MB', (n) => n.toFixed(0));
-  let sent = 0;
-  const started = performance.now();
-  const body = await new Promise<string>((resolve, reject) => {
-    const req = request(`${server.url}${path}`, { method: 'POST', headers: { ...signed('POST', path), 'content-type': 'text/csv', 'content-length': size } }, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`ingest answered ${res.statusCode}: ${text}`))));
-    });
-    req.on('error', reject);
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        sent += chunk.length;
-        progress.update(sent / 1_048_576);
-        callback(null, chunk);
-      },
-    });
-    pipeline(createReadStream(file), counter, req).catch(reject);
-  });
-  progress.done(sent / 1_048_576);
-  return { seconds: (performance.now() - started) / 1000, body };
+  const { status, body, seconds } = await uploadFile(`${server.url}${path}`, file, { ...signed('POST', path), 'content-type': 'text/csv' }, 'POST /v1/bars');
+  if (status !== 200) throw new Error(`ingest answered ${status}: ${body}`);
+  return { seconds, body };
 }
 
 /** Reads the whole export, sampling the server's RSS every 50 ms. */

@@ -7,11 +7,10 @@
  *
  * Queries run one at a time from one connection, with the table otherwise idle.
  */
-import { Readable } from 'node:stream';
 import { ingestBars } from '@meridian/db';
 import { createTestContext } from '@meridian/service/testing';
 import pg from 'pg';
-import { CSV_HEADER, syntheticBars, toCsvLine } from '../data/synthetic.js';
+import { syntheticCsv } from '../data/synthetic.js';
 import { Progress } from '../lib/progress.js';
 import { log, ratio } from './lib/load.js';
 
@@ -24,14 +23,6 @@ const ctx = await createTestContext();
 const client = new pg.Client({ connectionString: ctx.database.url });
 await client.connect();
 const pool = new pg.Pool({ connectionString: ctx.database.url, max: 1 });
-
-function csvOf(seed: number): Readable {
-  const bars = syntheticBars({ seed, interval: '1m', rows: YEAR_OF_MINUTES, start });
-  return Readable.from((function* () {
-    yield CSV_HEADER;
-    for (const bar of bars) yield toCsvLine(bar, '1m');
-  })());
-}
 
 const RANGE_QUERY = `SELECT ts, open, high, low, close, volume FROM bars
   WHERE instrument_id = $1 AND interval = '1m' AND ts BETWEEN $2 AND $3 ORDER BY ts`;
@@ -58,7 +49,7 @@ try {
   const progress = new Progress('loading', SYMBOLS * YEAR_OF_MINUTES, 'rows');
   for (let s = 1; s <= SYMBOLS; s++) {
     const { rows } = await client.query<{ id: number }>('INSERT INTO instruments (symbol, name) VALUES ($1, $1) RETURNING id', [`S${s}`]);
-    await ingestBars(pool, { instrumentId: (rows[0] as { id: number }).id, interval: '1m', format: 'csv', source: csvOf(s) });
+    await ingestBars(pool, { instrumentId: (rows[0] as { id: number }).id, interval: '1m', format: 'csv', source: syntheticCsv({ seed: s, interval: '1m', rows: YEAR_OF_MINUTES, start }) });
     progress.update(s * YEAR_OF_MINUTES);
   }
   progress.done(SYMBOLS * YEAR_OF_MINUTES);

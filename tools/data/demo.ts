@@ -1,10 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { DatabaseConfig } from '@meridian/config';
 import { BarRepository, createPools, ingestBars, InstrumentRepository, type NewInstrumentRow } from '@meridian/db';
-import { CSV_HEADER, syntheticBars, toCsvLine } from './synthetic.js';
+import { syntheticCsv } from './synthetic.js';
 
 /** The real S&P 500 daily bars 2000–2020, shipped in the vega-datasets package. */
 export function sp500File(): string {
@@ -18,14 +18,6 @@ const SYNTHETIC: { symbol: string; seed: number; price: number }[] = [
   { symbol: 'SYNC', seed: 13, price: 20 },
   { symbol: 'SYND', seed: 14, price: 300 },
 ];
-
-function syntheticCsv(seed: number, price: number): Readable {
-  const bars = syntheticBars({ seed, interval: '1d', rows: 5_283, start: Date.UTC(2000, 0, 3), startPrice: price });
-  return Readable.from((function* () {
-    yield CSV_HEADER;
-    for (const bar of bars) yield toCsvLine(bar, '1d');
-  })());
-}
 
 /**
  * Loads SPX and a few synthetic daily series when they are absent, so a fresh `npm start` has
@@ -44,7 +36,7 @@ export async function loadDemoData(database: DatabaseConfig, log: (message: stri
   try {
     await load({ symbol: 'SPX', name: 'S&P 500 Index', assetClass: 'index', currency: 'USD' }, () => createReadStream(sp500File()));
     for (const { symbol, seed, price } of SYNTHETIC) {
-      await load({ symbol, name: `Synthetic ${symbol.slice(3)} (GBM, seed ${seed})`, assetClass: 'equity' }, () => syntheticCsv(seed, price));
+      await load({ symbol, name: `Synthetic ${symbol.slice(3)} (GBM, seed ${seed})`, assetClass: 'equity' }, () => syntheticCsv({ seed, interval: '1d', rows: 5_283, start: Date.UTC(2000, 0, 3), startPrice: price }));
     }
   } finally {
     await pools.close();

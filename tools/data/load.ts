@@ -6,13 +6,11 @@
  * The key comes from --key, MERIDIAN_API_KEY or tmp/demo-key (written by `npm start`); the
  * gateway from --gateway or GATEWAY_URL. A missing instrument is created first.
  */
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { request } from 'node:http';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { megabytes, Progress } from '../lib/progress.js';
+import { megabytes } from '../lib/progress.js';
+import { uploadFile } from '../lib/upload.js';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -35,35 +33,6 @@ async function ensureInstrument(gateway: string, key: string, symbol: string, na
   process.stderr.write(`created instrument ${symbol}\n`);
 }
 
-function upload(url: URL, key: string, file: string, contentType: string): Promise<{ status: number; body: string }> {
-  const size = statSync(file).size;
-  const progress = new Progress('uploaded', size / 1_048_576, 'MB', (n) => n.toFixed(1));
-  let sent = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      sent += chunk.length;
-      progress.update(sent / 1_048_576);
-      if (sent === size) {
-        progress.done(sent / 1_048_576);
-        process.stderr.write('uploaded; waiting for the service to store the last batch and commit...\n');
-      }
-      callback(null, chunk);
-    },
-  });
-  return new Promise((resolvePromise, reject) => {
-    const req = request(url, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': contentType, 'content-length': size } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (text: string) => (body += text));
-      res.on('end', () => {
-        resolvePromise({ status: res.statusCode ?? 0, body });
-      });
-    });
-    req.on('error', reject);
-    pipeline(createReadStream(file), counter, req).catch(reject);
-  });
-}
-
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -82,9 +51,7 @@ async function main(): Promise<number> {
   await ensureInstrument(values.gateway, key, values.symbol, values.name ?? values.symbol);
   const contentType = /\.(ndjson|jsonl)$/i.test(file) ? 'application/x-ndjson' : 'text/csv';
   const url = new URL(`/v1/bars?symbol=${encodeURIComponent(values.symbol)}&interval=${encodeURIComponent(values.interval)}`, values.gateway);
-  const started = performance.now();
-  const { status, body } = await upload(url, key, file, contentType);
-  const seconds = (performance.now() - started) / 1000;
+  const { status, body, seconds } = await uploadFile(url, file, { authorization: `Bearer ${key}`, 'content-type': contentType });
   if (status !== 200) {
     process.stderr.write(`The upload was refused (${status}):\n${body}\n`);
     return 1;

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+
 /**
  * Synthetic OHLCV: geometric Brownian motion whose volatility follows a GARCH(1,1) process, so
  * calm and stormy stretches cluster as in real markets. Seeded: the same options give the same
@@ -100,3 +102,12 @@ export function toNdjsonLine(bar: SyntheticBar, interval: SyntheticOptions['inte
 }
 
 export const CSV_HEADER = 'date,open,high,low,close,volume\n';
+
+/** The bars as a CSV stream with its header, produced as it is read. */
+export function syntheticCsv(options: SyntheticOptions): Readable {
+  const bars = syntheticBars(options);
+  return Readable.from((function* () {
+    yield CSV_HEADER;
+    for (const bar of bars) yield toCsvLine(bar, options.interval);
+  })());
+}
