@@ -4,10 +4,14 @@ import fp from 'fastify-plugin';
 import { DuplicatePathError, mergeDocuments, type OpenApiDocument } from './merge.js';
 
 const REFRESH_MS = 15_000;
+/** While a service has not answered yet (the stack is still starting), ask again soon. */
+const RETRY_MS = 1_000;
 
 /**
  * GET /openapi.json and /docs: the services' documents merged, fetched at start and again every
- * few seconds, so a restarted service's new routes appear without restarting the gateway.
+ * few seconds, so a restarted service's new routes appear without restarting the gateway. A
+ * request for the document while some service is still missing asks that service first, so a
+ * client that starts with the stack never reads a document without it.
  */
 export const mergedOpenApi: FastifyPluginAsyncTypebox = fp(async (app) => {
   const { gateway: _self, ...services } = app.config.upstreams;
@@ -28,21 +32,34 @@ export const mergedOpenApi: FastifyPluginAsyncTypebox = fp(async (app) => {
     merged = mergeDocuments(app.swagger() as unknown as OpenApiDocument, latest);
   }
 
+  const missing = () => Object.keys(services).filter((name) => !latest[name]);
   let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const schedule = () => {
+    if (closed) return;
+    timer = setTimeout(() => {
+      refresh()
+        .catch((error: Error) => {
+          if (error instanceof DuplicatePathError) app.log.error({ err: error.message }, 'API document not updated');
+        })
+        .finally(schedule);
+    }, missing().length > 0 ? RETRY_MS : REFRESH_MS).unref();
+  };
   app.addHook('onReady', async () => {
     await refresh();
-    const missing = Object.keys(services).filter((name) => !latest[name]);
-    if (missing.length > 0) app.log.warn({ missing }, 'API document incomplete until these services answer');
-    timer = setInterval(() => {
-      refresh().catch((error: Error) => {
-        if (error instanceof DuplicatePathError) app.log.error({ err: error.message }, 'API document not updated');
-      });
-    }, REFRESH_MS).unref();
+    if (missing().length > 0) app.log.warn({ missing: missing() }, 'API document incomplete until these services answer');
+    schedule();
   });
-  app.addHook('onClose', async () => clearInterval(timer));
+  app.addHook('onClose', async () => {
+    closed = true;
+    clearTimeout(timer);
+  });
 
   const current = () => merged ?? mergeDocuments(app.swagger() as unknown as OpenApiDocument, latest);
-  app.get('/openapi.json', { schema: { hide: true } }, async () => current());
+  app.get('/openapi.json', { schema: { hide: true } }, async () => {
+    if (missing().length > 0) await refresh();
+    return current();
+  });
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     transformSpecification: () => current(),
