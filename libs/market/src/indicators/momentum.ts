@@ -1,0 +1,143 @@
+/**
+ * Momentum oscillators.
+ * - RSI(n): Wilder. Changes start at bar 1; the first average gain/loss is the mean of the first n
+ *   changes, so the first RSI is at index n; then α = 1/n. avgLoss = 0 → 100 (50 when avgGain is 0 too).
+ * - ROC(n) = 100·(cₜ / cₜ₋ₙ − 1); momentum(n) = cₜ − cₜ₋ₙ. First value at index n.
+ * - MACD(fast, slow, signal): EMA(fast) − EMA(slow), each EMA seeded with the SMA of its own first
+ *   values (StockCharts); first MACD at slow−1. The signal line is an EMA of the MACD seeded with the
+ *   SMA of the first `signal` MACD values, so it starts at slow+signal−2. Histogram = MACD − signal.
+ * - Stochastic(k, slowing, d): raw %K = 100·(c − lowest low)/(highest high − lowest low) over k bars
+ *   (50 when the range is zero); %K = SMA(raw, slowing); %D = SMA(%K, d).
+ */
+import { nanArray } from '../series.js';
+import { assertPeriod, sma } from './moving-averages.js';
+import { rollingMax, rollingMin } from './rolling.js';
+
+export function rsi(close: ArrayLike<number>, period = 14): Float64Array {
+  assertPeriod('period', period);
+  const n = close.length;
+  const out = nanArray(n);
+  if (n <= period) return out;
+  let gain = 0;
+  let loss = 0;
+  for (let i = 1; i <= period; i++) {
+    const change = (close[i] as number) - (close[i - 1] as number);
+    if (change > 0) gain += change;
+    else loss -= change;
+  }
+  gain /= period;
+  loss /= period;
+  out[period] = rsiValue(gain, loss);
+  const keep = period - 1;
+  const inverse = 1 / period;
+  for (let i = period + 1; i < n; i++) {
+    const change = (close[i] as number) - (close[i - 1] as number);
+    gain = (gain * keep + (change > 0 ? change : 0)) * inverse;
+    loss = (loss * keep + (change < 0 ? -change : 0)) * inverse;
+    out[i] = rsiValue(gain, loss);
+  }
+  return out;
+}
+
+/** 100 − 100/(1 + RS) written as 100·gain/(gain + loss): one division per bar instead of two. */
+function rsiValue(gain: number, loss: number): number {
+  if (loss === 0) return gain === 0 ? 50 : 100;
+  return (100 * gain) / (gain + loss);
+}
+
+export function roc(close: ArrayLike<number>, period = 10): Float64Array {
+  assertPeriod('period', period);
+  const out = nanArray(close.length);
+  for (let i = period; i < close.length; i++) out[i] = 100 * ((close[i] as number) / (close[i - period] as number) - 1);
+  return out;
+}
+
+export function momentum(close: ArrayLike<number>, period = 10): Float64Array {
+  assertPeriod('period', period);
+  const out = nanArray(close.length);
+  for (let i = period; i < close.length; i++) out[i] = (close[i] as number) - (close[i - period] as number);
+  return out;
+}
+
+export interface Macd {
+  macd: Float64Array;
+  signal: Float64Array;
+  histogram: Float64Array;
+}
+
+export function macd(close: ArrayLike<number>, fast = 12, slow = 26, signal = 9): Macd {
+  assertPeriod('fast', fast);
+  assertPeriod('signal', signal);
+  if (fast >= slow) throw new RangeError(`fast (${fast}) must be shorter than slow (${slow})`);
+  const n = close.length;
+  const line = nanArray(n);
+  const signalLine = nanArray(n);
+  const histogram = nanArray(n);
+  // One pass with the same arithmetic as ema(): each average is seeded by the SMA of its first values.
+  const fastAlpha = 2 / (fast + 1);
+  const slowAlpha = 2 / (slow + 1);
+  const signalAlpha = 2 / (signal + 1);
+  const signalStart = slow - 1 + signal - 1;
+  let fastSum = 0;
+  let slowSum = 0;
+  let fastEma = 0;
+  let slowEma = 0;
+  let signalSum = 0;
+  let signalEma = 0;
+  for (let i = 0; i < n; i++) {
+    const v = close[i] as number;
+    if (i < fast) {
+      fastSum += v;
+      if (i === fast - 1) fastEma = fastSum / fast;
+    } else fastEma += fastAlpha * (v - fastEma);
+    if (i < slow) {
+      slowSum += v;
+      if (i < slow - 1) continue;
+      slowEma = slowSum / slow;
+    } else slowEma += slowAlpha * (v - slowEma);
+    const m = fastEma - slowEma;
+    line[i] = m;
+    if (i < signalStart) {
+      signalSum += m;
+      continue;
+    }
+    if (i === signalStart) signalEma = (signalSum + m) / signal;
+    else signalEma += signalAlpha * (m - signalEma);
+    signalLine[i] = signalEma;
+    histogram[i] = m - signalEma;
+  }
+  return { macd: line, signal: signalLine, histogram };
+}
+
+export interface Stochastic {
+  k: Float64Array;
+  d: Float64Array;
+}
+
+export function stochastic(
+  high: ArrayLike<number>,
+  low: ArrayLike<number>,
+  close: ArrayLike<number>,
+  kPeriod = 14,
+  slowing = 3,
+  dPeriod = 3,
+): Stochastic {
+  const highest = rollingMax(high, kPeriod);
+  const lowest = rollingMin(low, kPeriod);
+  const raw = highest; // reuse: each highest value is read once before being overwritten
+  for (let i = 0; i < raw.length; i++) {
+    const range = (highest[i] as number) - (lowest[i] as number);
+    raw[i] = range === 0 ? 50 : (100 * ((close[i] as number) - (lowest[i] as number))) / range;
+  }
+  const k = slowing === 1 ? raw : smaFrom(raw, slowing);
+  return { k, d: smaFrom(k, dPeriod) };
+}
+
+/** SMA of a series whose first values are NaN (warm-up of an earlier stage). */
+export function smaFrom(values: Float64Array, period: number): Float64Array {
+  let start = 0;
+  while (start < values.length && Number.isNaN(values[start])) start++;
+  const out = nanArray(values.length);
+  out.set(sma(values.subarray(start), period), start);
+  return out;
+}
