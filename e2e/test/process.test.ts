@@ -1,7 +1,8 @@
 import { createTestContext, signedHeaders, type TestContext } from '@meridian/service/testing';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, runBundle } from './stack.js';
+import { freePort } from '@meridian/service/testing';
+import { runBundle } from './stack.js';
 
 let ctx: TestContext;
 beforeAll(async () => {

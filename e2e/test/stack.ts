@@ -1,20 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { SERVICE_NAMES } from '@meridian/config';
 import { migrate } from '@meridian/db/migrate';
-import type { TestContext } from '@meridian/service/testing';
+import { freePort, type TestContext } from '@meridian/service/testing';
 import { builtProcesses, type RunningStack, startProcesses, waitLive } from '@meridian/tools/stack/processes';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** The environment for a whole stack on free ports, with the test's own database and Redis prefix. */
 export async function stackEnv(ctx: TestContext, extra: Record<string, string> = {}): Promise<Record<string, string>> {

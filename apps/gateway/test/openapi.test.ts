@@ -1,6 +1,5 @@
-import { createServer } from 'node:net';
 import type { Service } from '@meridian/service';
-import { createTestContext, type TestContext } from '@meridian/service/testing';
+import { createTestContext, freePort, type TestContext } from '@meridian/service/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
@@ -17,14 +16,6 @@ function documentOf(path: string): FastifyInstance {
   const app = Fastify();
   app.get('/openapi.json', async () => ({ openapi: '3.1.0', info: { title: 'x', version: '1' }, paths: { [path]: { get: { responses: { 200: { description: 'ok' } } } } } }));
   return app;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 beforeAll(async () => {

@@ -1,10 +1,9 @@
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Service } from '@meridian/service';
 import { INTERNAL_HEADER, verifyInternal } from '@meridian/service';
-import { createTestContext, type TestContext } from '@meridian/service/testing';
+import { createTestContext, freePort, type TestContext } from '@meridian/service/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
@@ -18,14 +17,6 @@ let backtestPort: number;
 let key: string;
 let prefix: string;
 const seen: { headers: Record<string, unknown>; verified: unknown }[] = [];
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 const MB = 1_048_576;
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { type Config, type Env, loadConfig, SERVICE_NAMES, type ServiceName } from '@meridian/config';
 import { createTestDatabase, type TestDatabase } from '@meridian/db/testing';
 import { Redis } from 'ioredis';
@@ -64,4 +65,13 @@ export async function createTestContext(options: { emptyDatabase?: boolean } = {
 /** Headers that let a test call a service directly, as the gateway would. */
 export function signedHeaders(config: Config, method: string, url: string, caller: Caller = { tenant: 'test', keyId: 'test' }): Record<string, string> {
   return { [INTERNAL_HEADER]: signInternal(config.internalSecret, method, url, caller) };
+}
+
+/** A port nothing listens on right now: for a service that is down, or one a test starts later. */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
