@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
-import { atr, bollinger, ema, emptySeries, expandGrid, macd, parseBacktestConfig, rsi, runBacktest, sma, type BarSeries } from '@meridian/market';
+import { atr, bollinger, ema, expandGrid, macd, parseBacktestConfig, rsi, runBacktest, sma, toSeries } from '@meridian/market';
 import * as ti from 'technicalindicators';
 import * as ts from 'trading-signals';
 import { sp500File } from '../data/demo.js';
@@ -26,23 +26,8 @@ const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 15);
 // Enough calls for the JIT to optimise every contender before timing starts.
 const WARMUP = 3;
 
-function columns(rows: Iterable<{ ts: number; open: number; high: number; low: number; close: number; volume: number }>, length: number): BarSeries {
-  const s = emptySeries(length);
-  let i = 0;
-  for (const bar of rows) {
-    s.ts[i] = bar.ts;
-    s.open[i] = bar.open;
-    s.high[i] = bar.high;
-    s.low[i] = bar.low;
-    s.close[i] = bar.close;
-    s.volume[i] = bar.volume;
-    i++;
-  }
-  return s;
-}
-
 log(`generating ${BARS.toLocaleString('en')} synthetic bars`);
-const series = columns(syntheticBars({ seed: 42, interval: '1m', rows: BARS, start: Date.UTC(2015, 0, 5) }), BARS);
+const series = toSeries([...syntheticBars({ seed: 42, interval: '1m', rows: BARS, start: Date.UTC(2015, 0, 5) })]);
 const close = series.close;
 const closes = Array.from(close);
 const highs = Array.from(series.high);
@@ -280,17 +265,16 @@ log(`SMA(20/100) crossover backtest over ${BARS.toLocaleString('en')} bars: ${ba
 
 // ---- a 1,000-combination grid over the S&P 500 ----------------------------------------------
 
-const lines = readFileSync(sp500File(), 'utf8').trim().split('\n').slice(1);
-const spx = emptySeries(lines.length);
-lines.forEach((line, i) => {
-  const [date, open, high, low, c, , volume] = line.split(',');
-  spx.ts[i] = Date.parse(`${date}T00:00:00Z`);
-  spx.open[i] = Number(open);
-  spx.high[i] = Number(high);
-  spx.low[i] = Number(low);
-  spx.close[i] = Number(c);
-  spx.volume[i] = Number(volume);
-});
+const spx = toSeries(
+  readFileSync(sp500File(), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => {
+      const [date, open, high, low, c, , volume] = line.split(',');
+      return { ts: `${date}T00:00:00Z`, open: Number(open), high: Number(high), low: Number(low), close: Number(c), volume: Number(volume) };
+    }),
+);
 const grid = expandGrid({ fast: { from: 2, to: 101, step: 1 }, slow: { from: 110, to: 290, step: 20 } });
 const spxConfig = parseBacktestConfig({ fees: { rate: 0.0005, fixed: 0 }, slippageBps: 2 });
 let gridFills = 0;

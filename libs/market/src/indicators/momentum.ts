@@ -129,15 +129,6 @@ export function stochastic(
     const range = (highest[i] as number) - (lowest[i] as number);
     raw[i] = range === 0 ? 50 : (100 * ((close[i] as number) - (lowest[i] as number))) / range;
   }
-  const k = slowing === 1 ? raw : smaFrom(raw, slowing);
-  return { k, d: smaFrom(k, dPeriod) };
-}
-
-/** SMA of a series whose first values are NaN (warm-up of an earlier stage). */
-export function smaFrom(values: Float64Array, period: number): Float64Array {
-  let start = 0;
-  while (start < values.length && Number.isNaN(values[start])) start++;
-  const out = nanArray(values.length);
-  out.set(sma(values.subarray(start), period), start);
-  return out;
+  const k = slowing === 1 ? raw : sma(raw, slowing);
+  return { k, d: sma(k, dPeriod) };
 }

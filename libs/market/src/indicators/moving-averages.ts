@@ -4,7 +4,9 @@
  * - EMA(n): α = 2/(n+1), seeded with the SMA of the first n values, so its first value is at n−1.
  * - WMA(n): weights 1..n, newest heaviest; first value at n−1.
  * - Wilder's smoothing (RMA, used by RSI/ATR/ADX): α = 1/n, seeded with the mean of the first n values.
- * NaN inputs are not skipped: a NaN inside a window makes that window's value NaN.
+ * Leading NaNs (the warm-up of an earlier stage, as in MACD's signal or %D) are skipped: every
+ * average starts at the input's first finite value. A NaN later inside a window makes that
+ * window's value NaN.
  */
 import { nanArray } from '../series.js';
 
@@ -18,11 +20,13 @@ export function sma(values: ArrayLike<number>, period: number): Float64Array {
   assertPeriod('period', period);
   const n = values.length;
   const out = nanArray(n);
-  if (n < period) return out;
+  const start = firstFinite(values);
+  const seedEnd = start + period - 1;
+  if (seedEnd >= n) return out;
   let sum = 0;
-  for (let i = 0; i < period; i++) sum += values[i] as number;
-  out[period - 1] = sum / period;
-  for (let i = period; i < n; i++) {
+  for (let i = start; i <= seedEnd; i++) sum += values[i] as number;
+  out[seedEnd] = sum / period;
+  for (let i = seedEnd + 1; i < n; i++) {
     sum += (values[i] as number) - (values[i - period] as number);
     out[i] = sum / period;
   }

@@ -82,7 +82,7 @@ function output(n: number): RuleOutput {
 }
 
 /** Long while a > b, short while a < b, flat while either is undefined. */
-export function crossTarget(a: Float64Array, b: Float64Array, target: Int8Array, strength: Float64Array): void {
+function crossTarget(a: Float64Array, b: Float64Array, target: Int8Array, strength: Float64Array): void {
   for (let i = 0; i < a.length; i++) {
     const x = a[i] as number;
     const y = b[i] as number;
