@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+export interface TagTimes {
+  /** Entries created at or before this instant are gone. */
+  deleted: number;
+  /** Entries created at or before this instant are stale (kept for grace). */
+  expired: number;
+}
+
+/**
+ * The Redis side of the cache, as narrow as the cache needs, so tests can wrap it to delay or
+ * throw. Every method is one round trip; keys are relative to the store's prefix.
+ */
+export interface L2Store {
+  /** Values (null when absent) and the times of the given tags. */
+  read(keys: readonly string[], tags: readonly string[]): Promise<{ values: (Buffer | null)[]; tags: Map<string, TagTimes> }>;
+  write(entries: readonly { key: string; bytes: Buffer; ttlMs: number }[]): Promise<void>;
+  delete(keys: readonly string[]): Promise<void>;
+  markTags(tags: readonly string[], kind: keyof TagTimes, at: number, keepMs: number): Promise<void>;
+  /** A token when the lock was taken, undefined when someone else holds it. */
+  lock(key: string, ttlMs: number): Promise<string | undefined>;
+  unlock(key: string, token: string): Promise<void>;
+  /** Deletes every key under a prefix with SCAN and UNLINK, never KEYS. */
+  deletePrefix(prefix: string): Promise<number>;
+  publish(channel: string, message: string): Promise<void>;
+}
+
+// Releases the lock only for the token that took it: a slow owner whose lock already expired
+// must not free the next owner's lock.
+const UNLOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+
+function parseTime(raw: Buffer | null | undefined): number {
+  return raw ? Number(raw.toString()) : 0;
+}
+
+export class RedisStore implements L2Store {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private tagKey(tag: string, kind: keyof TagTimes): string {
+    return `${this.prefix}tag:${kind === 'deleted' ? 'd' : 'x'}:${tag}`;
+  }
+
+  private keys(keys: readonly string[]): string[] {
+    return keys.map((key) => this.prefix + key);
+  }
+
+  /** Values and tag times in one MGET: one command, one round trip. */
+  async read(ids: readonly string[], tags: readonly string[]) {
+    const tagKeys = tags.flatMap((tag) => [this.tagKey(tag, 'deleted'), this.tagKey(tag, 'expired')]);
+    const all = [...this.keys(ids), ...tagKeys];
+    const replies = all.length === 1 ? [await this.redis.getBuffer(all[0] as string)] : await this.redis.mgetBuffer(...all);
+    const times = new Map<string, TagTimes>();
+    tags.forEach((tag, i) => {
+      times.set(tag, { deleted: parseTime(replies[ids.length + 2 * i]), expired: parseTime(replies[ids.length + 2 * i + 1]) });
+    });
+    return { values: replies.slice(0, ids.length), tags: times };
+  }
+
+  async write(entries: readonly { key: string; bytes: Buffer; ttlMs: number }[]): Promise<void> {
+    if (entries.length === 1) {
+      const [only] = entries as [{ key: string; bytes: Buffer; ttlMs: number }];
+      await this.redis.set(this.prefix + only.key, only.bytes, 'PX', Math.max(1, Math.ceil(only.ttlMs)));
+      return;
+    }
+    const pipeline = this.redis.pipeline();
+    for (const entry of entries) pipeline.set(this.prefix + entry.key, entry.bytes, 'PX', Math.max(1, Math.ceil(entry.ttlMs)));
+    await pipeline.exec();
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    if (keys.length > 0) await this.redis.unlink(...this.keys(keys));
+  }
+
+  async markTags(tags: readonly string[], kind: keyof TagTimes, at: number, keepMs: number): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const tag of tags) pipeline.set(this.tagKey(tag, kind), String(at), 'PX', keepMs);
+    await pipeline.exec();
+  }
+
+  async lock(key: string, ttlMs: number): Promise<string | undefined> {
+    const token = randomBytes(12).toString('base64url');
+    const ok = await this.redis.set(`${this.prefix}lock:${key}`, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
+    return ok === 'OK' ? token : undefined;
+  }
+
+  async unlock(key: string, token: string): Promise<void> {
+    await this.redis.eval(UNLOCK, 1, `${this.prefix}lock:${key}`, token);
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    let cursor = '0';
+    let deleted = 0;
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await this.redis.unlink(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.redis.publish(this.prefix + channel, message);
+  }
+}

@@ -1,0 +1,78 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { CacheTimeoutError } from '../src/index.js';
+import { cacheKit, eventually, sleep } from './helpers.js';
+
+const kit = cacheKit();
+afterAll(() => kit.close());
+
+describe('grace (fail-safe)', () => {
+  it('serves the stale value when the factory throws after the TTL, and says so in stats', async () => {
+    const cache = await kit.cache();
+    const space = cache.namespace('signals', { ttlMs: 50, graceMs: 10_000 });
+    expect(await space.getOrSet('k', () => 'first')).toBe('first');
+    await sleep(70);
+    const value = await space.getOrSet('k', () => {
+      throw new Error('database down');
+    });
+    expect(value).toBe('first');
+    expect(cache.stats().namespaces.signals).toMatchObject({ staleHits: 1, factoryErrors: 1 });
+  });
+
+  it('throws the factory error when no stale value is kept', async () => {
+    const cache = await kit.cache();
+    const space = cache.namespace('signals', { ttlMs: 50, graceMs: 0 });
+    await space.getOrSet('no-grace', () => 'first');
+    await sleep(70);
+    await expect(space.getOrSet('no-grace', () => Promise.reject(new Error('database down')))).rejects.toThrow('database down');
+  });
+
+  it('serves stale past the soft timeout and stores the slow value when it arrives', async () => {
+    const cache = await kit.cache();
+    const space = cache.namespace('indicators', { ttlMs: 50, graceMs: 10_000 });
+    await space.getOrSet('slow', () => 'old');
+    await sleep(70);
+    const started = Date.now();
+    const value = await space.getOrSet('slow', () => sleep(300).then(() => 'new'), { timeoutMs: 30 });
+    expect(value).toBe('old');
+    expect(Date.now() - started).toBeLessThan(250);
+    await eventually('the background refresh to land', async () => (await space.get('slow')) === 'new');
+    expect(cache.stats().namespaces.indicators?.timeouts).toBe(1);
+  });
+
+  it('bounds a cold miss by the hard timeout', async () => {
+    const cache = await kit.cache();
+    const space = cache.namespace('indicators');
+    await expect(space.getOrSet('cold-slow', () => sleep(500).then(() => 1), { hardTimeoutMs: 40 })).rejects.toBeInstanceOf(CacheTimeoutError);
+  });
+});
+
+describe('eager refresh', () => {
+  it('refreshes a hot key in background late in its TTL, without making the caller wait', async () => {
+    const cache = await kit.cache();
+    const space = cache.namespace('signals', { ttlMs: 200, eagerRefresh: 0.5 });
+    let version = 0;
+    const factory = () => ++version;
+    expect(await space.getOrSet('hot', factory)).toBe(1);
+    await sleep(30);
+    expect(await space.getOrSet('hot', factory)).toBe(1);
+    expect(version).toBe(1);
+    await sleep(100);
+    // Past half the TTL: this caller gets the current value, the next one the refreshed value.
+    expect(await space.getOrSet('hot', factory)).toBe(1);
+    await eventually('the refresh', async () => (await space.getOrSet('hot', factory)) === 2);
+    expect(version).toBe(2);
+  });
+});
+
+describe('L1 bounds', () => {
+  it('keeps the in-process tier under its byte bound by evicting', async () => {
+    const cache = await kit.cache({ l1MaxBytes: 20_000 });
+    const space = cache.namespace('bars');
+    for (let i = 0; i < 40; i++) await space.set(`big-${i}`, 'x'.repeat(1_000));
+    const { l1 } = cache.stats();
+    expect(l1.bytes).toBeLessThanOrEqual(20_000);
+    expect(l1.evictions).toBeGreaterThan(0);
+    // Evicted from memory, still in Redis.
+    expect(await space.get('big-0')).toBe('x'.repeat(1_000));
+  });
+});

@@ -1,0 +1,86 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { RedisStore } from '../src/index.js';
+import { cacheKit, eventually, faulty, freePort, ownRedis, sleep } from './helpers.js';
+
+const kit = cacheKit();
+afterAll(() => kit.close());
+
+describe('when Redis misbehaves', () => {
+  it('opens the breaker after repeated failures, stops calling Redis, and closes once Redis answers', async () => {
+    const { store, state } = faulty(new RedisStore(await kit.redis(), kit.prefix));
+    const cache = await kit.cache({ store, bus: false, breakerFailures: 3, breakerOpenMs: 100 });
+    const space = cache.namespace('signals');
+    state.failing = true;
+    for (let i = 0; i < 5; i++) expect(await space.getOrSet(`down-${i}`, () => i)).toBe(i);
+    expect(cache.stats().l2.breaker).toBe('open');
+    const callsWhileOpen = state.calls;
+    for (let i = 5; i < 50; i++) await space.getOrSet(`down-${i}`, () => i);
+    expect(state.calls).toBe(callsWhileOpen);
+
+    state.failing = false;
+    await sleep(120);
+    await space.getOrSet('probe', () => 'p');
+    expect(cache.stats().l2.breaker).toBe('closed');
+  });
+
+  it('gives up on a slow Redis after the L2 timeout instead of waiting for it', async () => {
+    const { store, state } = faulty(new RedisStore(await kit.redis(), kit.prefix));
+    const cache = await kit.cache({ store, bus: false, l2TimeoutMs: 20, breakerFailures: 100 });
+    state.delayMs = 500;
+    const started = Date.now();
+    expect(await cache.namespace('signals').getOrSet('slow-redis', () => 'from factory')).toBe('from factory');
+    // One read and one lock attempt, each cut at 20 ms; the write happens after.
+    expect(Date.now() - started).toBeLessThan(200);
+    expect(cache.stats().l2.errors).toBeGreaterThanOrEqual(2);
+  });
+
+  it('keeps invalidations made while Redis is away and sends them when it is back', async () => {
+    const { store, state } = faulty(new RedisStore(await kit.redis(), kit.prefix));
+    const writer = await kit.cache({ store, breakerFailures: 1, breakerOpenMs: 50 });
+    const reader = await kit.cache();
+    await reader.namespace('bars').getOrSet('pending', () => 'old', { tags: ['symbol:PEND'] });
+    state.failing = true;
+    await writer.deleteByTag(['symbol:PEND']);
+    expect(writer.stats().l2.pendingInvalidations).toBe(1);
+    state.failing = false;
+    await sleep(60);
+    await writer.namespace('bars').getOrSet('anything', () => 1);
+    await eventually('the queued invalidation to reach the reader', async () => !(await reader.namespace('bars').has('pending')));
+    expect(writer.stats().l2.pendingInvalidations).toBe(0);
+  });
+
+  it('survives a real Redis stop and restart without throwing to callers', async () => {
+    const port = await freePort();
+    let server = await ownRedis(port);
+    const client = await kit.redis(server.url);
+    const cache = await kit.cache({ redis: client, breakerFailures: 3, breakerOpenMs: 200 });
+    const space = cache.namespace('signals');
+    expect(await space.getOrSet('before', () => 'kept')).toBe('kept');
+
+    await server.stop();
+    const slowest: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const started = performance.now();
+      expect(await space.getOrSet(`while-down-${i}`, () => i)).toBe(i);
+      slowest.push(performance.now() - started);
+    }
+    expect(cache.stats().l2.breaker).not.toBe('closed');
+    // Values already in memory are still served.
+    expect(await space.getOrSet('before', () => 'recomputed')).toBe('kept');
+
+    server = await ownRedis(port);
+    try {
+      await eventually('the breaker to close', async () => {
+        await space.getOrSet(`after-${Date.now()}`, () => 1);
+        return cache.stats().l2.breaker === 'closed';
+      }, 10_000);
+      const check = await kit.redis(server.url);
+      await space.set('written-after', 'yes');
+      expect(await check.exists(`${kit.prefix}c:signals:written-after`)).toBe(1);
+    } finally {
+      cache.close();
+      client.disconnect();
+      await server.stop();
+    }
+  });
+});

@@ -1,0 +1,109 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+import { Cache, type CacheOptions, type L2Store } from '../src/index.js';
+
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Caches and connections of one test file, each file under its own key prefix. */
+export function cacheKit() {
+  const prefix = `meridian:test:cache:${randomUUID()}:`;
+  const clients: Redis[] = [];
+  const caches: Cache[] = [];
+  /** A connected client that fails fast like the services' clients do: a stopped Redis is an error, not a queue. */
+  const redis = async (url = REDIS_URL) => {
+    const client = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (n) => Math.min(50 * n, 500) });
+    client.on('error', () => undefined);
+    clients.push(client);
+    if (client.status !== 'ready') await once(client, 'ready');
+    return client;
+  };
+  return {
+    prefix,
+    redis,
+    /** A started cache instance with a Redis connection of its own, as a separate process would have. */
+    async cache(options: Partial<CacheOptions> = {}): Promise<Cache> {
+      const client = options.redis ?? (await redis());
+      const cache = new Cache({ prefix, redis: client, ...options });
+      caches.push(cache);
+      return cache.start();
+    },
+    async close(): Promise<void> {
+      for (const cache of caches) cache.close();
+      const admin = new Redis(REDIS_URL);
+      let cursor = '0';
+      do {
+        const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await admin.unlink(...keys);
+      } while (cursor !== '0');
+      admin.disconnect();
+      for (const client of clients) client.disconnect();
+    },
+  };
+}
+
+/** Wraps a store so a test can make Redis slow or failing, and count the calls that reach it. */
+export function faulty(inner: L2Store) {
+  const state = { failing: false, delayMs: 0, calls: 0 };
+  const wrapped = new Proxy(inner, {
+    get(target, property, receiver) {
+      const original = Reflect.get(target, property, receiver) as unknown;
+      if (typeof original !== 'function') return original;
+      return async (...args: unknown[]) => {
+        state.calls++;
+        if (state.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.delayMs));
+        if (state.failing) throw new Error('injected Redis failure');
+        return (original as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+      };
+    },
+  });
+  return { store: wrapped, state };
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A Redis of the test's own, so it can really be stopped and started again. */
+export async function ownRedis(port: number): Promise<{ url: string; stop(): Promise<void> }> {
+  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      await probe.ping();
+      probe.disconnect();
+      break;
+    } catch {
+      probe.disconnect();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  return {
+    url,
+    async stop() {
+      child.kill('SIGKILL');
+      if (child.exitCode === null) await once(child, 'exit');
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until `check` holds, failing with `what` after `ms`. */
+export async function eventually(what: string, check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}

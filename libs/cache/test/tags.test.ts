@@ -1,0 +1,76 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { cacheKit, eventually, sleep } from './helpers.js';
+
+const kit = cacheKit();
+afterAll(() => kit.close());
+
+describe('tags', () => {
+  it('deletes by tag on three instances through the bus, memory included', async () => {
+    const a = await kit.cache();
+    const onA = a.namespace('indicators');
+    const onB = (await kit.cache()).namespace('indicators');
+    const onC = (await kit.cache()).namespace('indicators');
+    for (const space of [onA, onB, onC]) expect(await space.getOrSet('sma:SPX', () => 'v1', { tags: ['symbol:SPX'] })).toBe('v1');
+    await onB.getOrSet('sma:AAPL', () => 'aapl', { tags: ['symbol:AAPL'] });
+
+    await a.deleteByTag(['symbol:SPX']);
+    await eventually('b and c to drop the tag', async () => !(await onB.has('sma:SPX')) && !(await onC.has('sma:SPX')));
+    expect(await onA.has('sma:SPX')).toBe(false);
+    expect(await onC.getOrSet('sma:SPX', () => 'v2', { tags: ['symbol:SPX'] })).toBe('v2');
+    // Another symbol's entries are untouched.
+    expect(await onB.get('sma:AAPL')).toBe('aapl');
+  });
+
+  it('expires by tag: the old value is stale, served only when the refresh fails', async () => {
+    const a = await kit.cache();
+    const onA = a.namespace('signals');
+    const onB = (await kit.cache()).namespace('signals');
+    await onA.getOrSet('latest:SPX', () => 'old', { tags: ['symbol:SPX'] });
+    await onB.getOrSet('latest:SPX', () => 'unused', { tags: ['symbol:SPX'] });
+    await a.expireByTag(['symbol:SPX']);
+    await sleep(50);
+    expect(await onB.get('latest:SPX')).toBeUndefined();
+    expect(await onB.getOrSet('latest:SPX', () => Promise.reject(new Error('down')), { tags: ['symbol:SPX'] })).toBe('old');
+    expect(await onA.getOrSet('latest:SPX', () => 'new', { tags: ['symbol:SPX'] })).toBe('new');
+  });
+
+  it('does not keep a value whose factory started before the invalidation', async () => {
+    const cache = await kit.cache();
+    const space = cache.namespace('bars');
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const pending = space.getOrSet('race', async () => {
+      await gate;
+      return 'computed from old bars';
+    }, { tags: ['symbol:RACE'] });
+    await sleep(5);
+    await cache.deleteByTag(['symbol:RACE']);
+    release();
+    await pending;
+    expect(await space.has('race')).toBe(false);
+    expect(await space.getOrSet('race', () => 'computed from new bars', { tags: ['symbol:RACE'] })).toBe('computed from new bars');
+  });
+
+  it('clears a namespace as a unit and leaves the others', async () => {
+    const cache = await kit.cache();
+    await cache.namespace('strategies').set('s1', { id: 1 });
+    await cache.namespace('backtests').set('b1', { id: 1 });
+    await cache.namespace('strategies').clear();
+    expect(await cache.namespace('strategies').has('s1')).toBe(false);
+    expect(await cache.namespace('backtests').get('b1')).toEqual({ id: 1 });
+  });
+
+  it('reconciles after the bus was down: invalidations missed meanwhile do not leave stale memory', async () => {
+    const a = await kit.cache();
+    const b = await kit.cache();
+    const onB = b.namespace('indicators');
+    expect(await onB.getOrSet('rsi:SPX', () => 'before', { tags: ['symbol:RSI'] })).toBe('before');
+
+    b.interruptBus();
+    await a.deleteByTag(['symbol:RSI']);
+    // Without reconciliation b would serve 'before' from memory forever.
+    await eventually('b to reconcile', async () => (await onB.getOrSet('rsi:SPX', () => 'after', { tags: ['symbol:RSI'] })) === 'after');
+  });
+});
