@@ -1,7 +1,15 @@
 import type { Config } from '@meridian/config';
+import { queueConnection } from '@meridian/queue';
 import { createService, type Service, type ServiceOptions } from '@meridian/service';
+import { BatchJobs } from './batch/jobs.js';
+import { MarketData } from './market-data.js';
 import { barRoutes, type BarRoutesOptions } from './routes/bars/index.js';
+import { indicatorRoutes } from './routes/indicators/index.js';
 import { instrumentRoutes } from './routes/instruments/index.js';
+import { jobRoutes } from './routes/jobs/index.js';
+import { seasonalityRoutes } from './routes/seasonality/index.js';
+import { signalRoutes } from './routes/signals/index.js';
+import { SignalResults } from './signals.js';
 
 export interface SignalsOptions extends Omit<ServiceOptions, 'config'> {
   config: Config;
@@ -11,7 +19,26 @@ export interface SignalsOptions extends Omit<ServiceOptions, 'config'> {
 /** The signals service without a listener: main.ts listens, tests inject. */
 export async function buildApp(options: SignalsOptions): Promise<Service> {
   const app = await createService({ ...options, description: 'Instruments, bars, indicators, signals and seasonality.' });
+  const market = new MarketData(app.db, app.cache);
+  const results = new SignalResults(app.db, app.cache, market);
+  const producer = queueConnection(options.config, 'producer');
+  const batches = new BatchJobs(options.config, producer);
+  app.addHook('onClose', async () => {
+    await batches.close();
+    producer.disconnect();
+  });
+
   await app.register(instrumentRoutes);
-  await app.register(barRoutes, options.bars ?? {});
+  // New bars change every indicator and signal of the symbol, on every instance.
+  await app.register(barRoutes, {
+    onIngested: async (symbol, interval) => {
+      await market.invalidate(symbol);
+      await options.bars?.onIngested?.(symbol, interval);
+    },
+  });
+  await app.register(indicatorRoutes, { market });
+  await app.register(seasonalityRoutes, { market });
+  await app.register(signalRoutes, { market, results, batches });
+  await app.register(jobRoutes, { batches });
   return app;
 }

@@ -37,6 +37,21 @@ export interface Config {
   shutdownTimeoutMs: number;
   bodyLimitBytes: number;
   gateway: GatewayConfig;
+  queue: QueueConfig;
+}
+
+export interface QueueConfig {
+  /** Jobs one worker process runs at once. */
+  concurrency: number;
+  /** At most `rateMax` jobs per `rateDurationMs` per queue, across workers; 0 means no limit. */
+  rateMax: number;
+  rateDurationMs: number;
+  /** Tries per job for transient errors (database or Redis away), with exponential backoff. */
+  attempts: number;
+  backoffMs: number;
+  /** Finished jobs are removed after this long, so Redis does not grow. */
+  keepCompletedS: number;
+  keepFailedS: number;
 }
 
 export interface GatewayConfig {
@@ -104,6 +119,15 @@ export function loadConfig(service: ServiceName, env: Env = process.env): Config
       corsOrigins: (optionalStr(env, 'CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean),
       upstreamTimeoutMs: int(env, 'UPSTREAM_TIMEOUT_MS', 30_000, 100, 3_600_000),
       ingestBodyLimitBytes: int(env, 'INGEST_BODY_LIMIT_BYTES', 2_147_483_648, 1024, Number.MAX_SAFE_INTEGER),
+    },
+    queue: {
+      concurrency: int(env, 'WORKER_CONCURRENCY', 4, 1, 1000),
+      rateMax: int(env, 'WORKER_RATE_MAX', 0, 0, 1_000_000),
+      rateDurationMs: int(env, 'WORKER_RATE_DURATION_MS', 1000, 1, 3_600_000),
+      attempts: int(env, 'JOB_ATTEMPTS', 3, 1, 100),
+      backoffMs: int(env, 'JOB_BACKOFF_MS', 1000, 1, 3_600_000),
+      keepCompletedS: int(env, 'JOB_KEEP_COMPLETED_S', 86_400, 1, 31_536_000),
+      keepFailedS: int(env, 'JOB_KEEP_FAILED_S', 7 * 86_400, 1, 31_536_000),
     },
   };
 }

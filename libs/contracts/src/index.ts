@@ -3,3 +3,7 @@ export { Problem, Symbol } from './common.js';
 export { AssetClass, Instrument, NewInstrument } from './instruments.js';
 export { Strategy } from './strategies.js';
 export { Bar, BarPage, BarsRejected, BarPageQuery, BarSeriesQuery, IngestQuery, IngestResult, Interval } from './bars.js';
+export {
+  BatchRequest, EvaluateBody, IndicatorQuery, IndicatorSeries, JobAccepted, JobStatus, LatestQuery, LatestSignals,
+  SeasonalityQuery, SeasonalityTable, SignalEvent, SignalsQuery, SignalsResult,
+} from './signals.js';

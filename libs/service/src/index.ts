@@ -6,3 +6,4 @@ export type { ReadinessCheck } from './health.js';
 export type { Service } from './types.js';
 export { INTERNAL_HEADER, signInternal, verifyInternal, type Caller } from './internal-auth.js';
 export { probeServices, type ProbeResult } from './probe.js';
+export { createLogger } from './logger.js';

@@ -1,4 +1,5 @@
 import type { Config } from '@meridian/config';
+import { type Logger, type LoggerOptions, pino } from 'pino';
 import { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 
 /** JSON lines in production and under `npm start` (which prettifies them itself); pretty on a terminal. */
@@ -33,4 +34,9 @@ export class RequestLog extends LogController {
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else reply.log.info(line, 'request completed');
   }
+}
+
+/** The same logging for processes without Fastify (queue workers). */
+export function createLogger(config: Config): Logger {
+  return pino(loggerOptions(config) as LoggerOptions);
 }

@@ -4,6 +4,7 @@ import compress from '@fastify/compress';
 import swagger from '@fastify/swagger';
 import underPressure from '@fastify/under-pressure';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Cache } from '@meridian/cache';
 import type { Config } from '@meridian/config';
 import { createPools, type Pools } from '@meridian/db';
 import Fastify from 'fastify';
@@ -61,7 +62,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   app.decorate('config', config);
   app.decorate('db', db);
   app.decorate('redis', redis);
+  const cache = new Cache({ prefix: `${config.redisPrefix}cache:`, redis, logger: app.log });
+  // Not awaited: with Redis down the service still starts, serving from memory.
+  cache.start().catch((error: Error) => app.log.warn({ err: error.message }, 'cache: invalidation bus not subscribed'));
+  app.decorate('cache', cache);
   app.addHook('onClose', async () => {
+    cache.close();
     if (ownsDb) await db.close();
     if (ownsRedis) redis.disconnect();
   });

@@ -1,3 +1,4 @@
+import type { Cache } from '@meridian/cache';
 import type { Config } from '@meridian/config';
 import type { Pools } from '@meridian/db';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -9,6 +10,8 @@ declare module 'fastify' {
     config: Config;
     db: Pools;
     redis: Redis;
+    /** L1 in-process + L2 Redis; see libs/cache. */
+    cache: Cache;
   }
 }
 

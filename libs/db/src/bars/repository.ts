@@ -24,6 +24,16 @@ export interface BarRow {
   volume: number | null;
 }
 
+/** The shape of the quant core's BarSeries; a missing volume is NaN. */
+export interface BarColumns {
+  ts: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+  volume: Float64Array;
+}
+
 export type ExportFormat = 'ndjson' | 'csv';
 
 // Far enough out to stand for "unbounded" while staying a valid timestamptz.
@@ -60,6 +70,29 @@ export class BarRepository {
       values: [range.instrumentId, range.interval, from, range.to ?? MAX_MS, options.limit],
     });
     return rows;
+  }
+
+  /** Every bar of the instrument and interval as columns (epoch-ms times), in time order. */
+  async columns(instrumentId: number, interval: Interval): Promise<BarColumns> {
+    const { rows } = await this.read.query<[number, number, number, number, number, number | null]>({
+      name: 'bars.columns',
+      text: `SELECT (extract(epoch FROM ts) * 1000)::float8, open, high, low, close, volume FROM bars
+             WHERE instrument_id = $1 AND interval = $2 ORDER BY ts`,
+      values: [instrumentId, interval],
+      rowMode: 'array',
+    });
+    const n = rows.length;
+    const out: BarColumns = { ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+    for (let i = 0; i < n; i++) {
+      const row = rows[i] as [number, number, number, number, number, number | null];
+      out.ts[i] = row[0];
+      out.open[i] = row[1];
+      out.high[i] = row[2];
+      out.low[i] = row[3];
+      out.close[i] = row[4];
+      out.volume[i] = row[5] ?? Number.NaN;
+    }
+    return out;
   }
 
   /** Whether any bar of the instrument and interval exists. */

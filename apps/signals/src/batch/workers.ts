@@ -1,0 +1,64 @@
+import { Cache } from '@meridian/cache';
+import type { Config } from '@meridian/config';
+import { createPools, type Pools } from '@meridian/db';
+import { bullPrefix, QUEUES, queueConnection } from '@meridian/queue';
+import { createLogger, createRedis } from '@meridian/service';
+import { type Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { MarketData } from '../market-data.js';
+import { SignalResults } from '../signals.js';
+import type { BatchJobData, SymbolJobData } from './payloads.js';
+import { processBatch, processSymbol, type ProcessDeps } from './process.js';
+
+export interface WorkerOptions {
+  /** Shared connections (tests); otherwise made from config and closed with the workers. */
+  db?: Pools;
+  /** Replaces the per-symbol step: tests wrap it to inject failures. */
+  processSymbol?: (deps: ProcessDeps, job: Job<SymbolJobData>) => Promise<unknown>;
+}
+
+export interface SignalsWorkers {
+  workers: Worker[];
+  close(): Promise<void>;
+}
+
+/**
+ * The batch-signal workers of one process: per-symbol children run with the configured
+ * concurrency and rate limit; the parent sums them up once they are done.
+ */
+export async function startWorkers(config: Config, options: WorkerOptions = {}): Promise<SignalsWorkers> {
+  const log = createLogger(config);
+  const db = options.db ?? createPools(config.database, 'meridian-signals-worker');
+  const redis: Redis = createRedis(config.redisUrl, { name: 'meridian-signals-worker-cache', logger: log });
+  const cache = new Cache({ prefix: `${config.redisPrefix}cache:`, redis, logger: log });
+  await cache.start();
+  const market = new MarketData(db, cache);
+  const deps: ProcessDeps = { db, market, results: new SignalResults(db, cache, market) };
+  const connection = queueConnection(config, 'worker');
+  const shared = { connection, prefix: bullPrefix(config), concurrency: config.queue.concurrency };
+  const limiter = config.queue.rateMax > 0 ? { limiter: { max: config.queue.rateMax, duration: config.queue.rateDurationMs } } : {};
+  const step = options.processSymbol ?? processSymbol;
+
+  const workers = [
+    new Worker<SymbolJobData>(QUEUES.signalsSymbol, (job) => step(deps, job), { ...shared, ...limiter }),
+    new Worker<BatchJobData>(QUEUES.signalsBatch, (job) => processBatch(job), shared),
+  ];
+  for (const worker of workers) {
+    worker.on('failed', (job, error) => log.warn({ queue: worker.name, job: job?.id, attempt: job?.attemptsMade, err: error.message }, 'job failed'));
+    worker.on('error', (error) => log.error({ queue: worker.name, err: error.message }, 'worker error'));
+  }
+  await Promise.all(workers.map((worker) => worker.waitUntilReady()));
+  log.info({ queues: workers.map((w) => w.name), concurrency: config.queue.concurrency }, 'signals workers ready');
+
+  return {
+    workers,
+    async close() {
+      // Running jobs finish first; a job cut off by a crash is picked up again as stalled.
+      await Promise.all(workers.map((worker) => worker.close()));
+      cache.close();
+      redis.disconnect();
+      connection.disconnect();
+      if (!options.db) await db.close();
+    },
+  };
+}

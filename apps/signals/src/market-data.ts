@@ -1,0 +1,46 @@
+import type { Cache, Namespace } from '@meridian/cache';
+import { BarRepository, InstrumentRepository, type Interval, type Pools } from '@meridian/db';
+import type { BarSeries } from '@meridian/market';
+import { HttpProblem } from '@meridian/service';
+
+/** Every cached value derived from a symbol's bars carries this tag; ingest deletes it. */
+export const symbolTag = (symbol: string): string => `symbol:${symbol}`;
+
+/**
+ * Bars as the quant core wants them, through the cache. A symbol's whole history is loaded and
+ * cached as columns: indicators and rules run over all of it, so a value at a bar never depends
+ * on the window a caller asked for.
+ */
+export class MarketData {
+  private readonly instruments: InstrumentRepository;
+  private readonly bars: BarRepository;
+  private readonly seriesCache: Namespace;
+  private readonly idCache: Namespace;
+
+  constructor(db: Pools, private readonly cache: Cache) {
+    this.instruments = new InstrumentRepository(db.write, db.read);
+    this.bars = new BarRepository(db.read);
+    this.seriesCache = cache.namespace('bars');
+    this.idCache = cache.namespace('instruments', { ttlMs: 10 * 60_000 });
+  }
+
+  /** The instrument's id; 404 when the symbol was never created. */
+  async instrumentId(symbol: string): Promise<number> {
+    const id = await this.idCache.getOrSet(symbol, async () => (await this.instruments.bySymbol(symbol))?.id ?? null, { tags: [symbolTag(symbol)] });
+    if (id === null) {
+      await this.idCache.delete(symbol);
+      throw new HttpProblem(404, 'not-found', `No instrument ${symbol}. Create it with POST /v1/instruments first.`);
+    }
+    return id;
+  }
+
+  async series(symbol: string, interval: Interval): Promise<BarSeries> {
+    const id = await this.instrumentId(symbol);
+    return this.seriesCache.getOrSet(`${symbol}:${interval}`, () => this.bars.columns(id, interval), { tags: [symbolTag(symbol)] });
+  }
+
+  /** Drops everything derived from the symbol's bars, on every instance. */
+  async invalidate(symbol: string): Promise<void> {
+    await this.cache.deleteByTag([symbolTag(symbol)]);
+  }
+}

@@ -1,0 +1,63 @@
+import type pg from 'pg';
+
+export interface SignalEventRow {
+  ts: number;
+  side: 'buy' | 'sell';
+  target: number;
+  strength: number;
+  price: number;
+}
+
+export interface LatestSignalRow extends SignalEventRow {
+  instrumentId: number;
+}
+
+export class SignalEventRepository {
+  constructor(
+    private readonly write: pg.Pool,
+    private readonly read: pg.Pool,
+  ) {}
+
+  async saveRule(ruleHash: string, spec: unknown): Promise<void> {
+    await this.write.query({
+      name: 'signal_rules.save',
+      text: 'INSERT INTO signal_rules (rule_hash, spec) VALUES ($1, $2) ON CONFLICT (rule_hash) DO NOTHING',
+      values: [ruleHash, JSON.stringify(spec)],
+    });
+  }
+
+  /**
+   * Stores the events of one symbol and rule in one statement; the same events stored again
+   * update in place, so retries and resubmissions never duplicate rows.
+   */
+  async upsert(key: { instrumentId: number; ruleHash: string; interval: string; jobId: string }, events: readonly SignalEventRow[]): Promise<number> {
+    if (events.length === 0) return 0;
+    const { rowCount } = await this.write.query({
+      name: 'signal_events.upsert',
+      text: `INSERT INTO signal_events (instrument_id, rule_hash, interval, ts, side, target, strength, price, job_id)
+             SELECT $1, $2, $3, timestamptz 'epoch' + t * interval '1 millisecond', s, g, st, p, $4
+             FROM unnest($5::float8[], $6::text[], $7::int2[], $8::float8[], $9::float8[]) AS e(t, s, g, st, p)
+             ON CONFLICT (instrument_id, rule_hash, interval, ts) DO UPDATE
+               SET side = EXCLUDED.side, target = EXCLUDED.target, strength = EXCLUDED.strength,
+                   price = EXCLUDED.price, job_id = EXCLUDED.job_id, updated_at = now()`,
+      values: [
+        key.instrumentId, key.ruleHash, key.interval, key.jobId,
+        events.map((e) => e.ts), events.map((e) => e.side), events.map((e) => e.target), events.map((e) => e.strength), events.map((e) => e.price),
+      ],
+    });
+    return rowCount ?? 0;
+  }
+
+  /** The newest stored event per instrument for one rule. */
+  async latest(instrumentIds: readonly number[], ruleHash: string, interval: string): Promise<LatestSignalRow[]> {
+    const { rows } = await this.read.query<LatestSignalRow>({
+      name: 'signal_events.latest',
+      text: `SELECT DISTINCT ON (instrument_id) instrument_id AS "instrumentId", (extract(epoch FROM ts) * 1000)::float8 AS ts,
+                    side, target, strength, price
+             FROM signal_events WHERE instrument_id = ANY($1::int[]) AND rule_hash = $2 AND interval = $3
+             ORDER BY instrument_id, ts DESC`,
+      values: [instrumentIds, ruleHash, interval],
+    });
+    return rows;
+  }
+}

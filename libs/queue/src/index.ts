@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import type { Config } from '@meridian/config';
+import { type ConnectionOptions, type JobsOptions, Queue, type QueueOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+
+/** Every queue Meridian uses; a name is also the job name inside it. */
+export const QUEUES = {
+  /** One batch request: waits for its per-symbol children, then sums them up. */
+  signalsBatch: 'signals.batch',
+  /** One symbol of a batch: every rule over its bars. */
+  signalsSymbol: 'signals.symbol',
+} as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/** BullMQ keys live under the environment's Redis prefix, like every other key. */
+export function bullPrefix(config: Config): string {
+  return `${config.redisPrefix}bull`;
+}
+
+/**
+ * A connection for BullMQ. Workers block on Redis, so their commands must wait as long as it
+ * takes (`maxRetriesPerRequest: null`); producers fail fast so an API call never hangs on Redis.
+ */
+export function queueConnection(config: Config, role: 'worker' | 'producer'): Redis {
+  const redis = new Redis(config.redisUrl, {
+    connectionName: `meridian-${config.service}-${role}`,
+    maxRetriesPerRequest: role === 'worker' ? null : 1,
+    enableOfflineQueue: role === 'worker',
+    retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 2_000),
+  });
+  redis.on('error', () => {
+    // ioredis reconnects; health checks and failed commands report the outage.
+  });
+  return redis;
+}
+
+/** Retries with exponential backoff for transient errors, and finished jobs removed by age. */
+export function jobDefaults(config: Config): JobsOptions {
+  return {
+    attempts: config.queue.attempts,
+    backoff: { type: 'exponential', delay: config.queue.backoffMs },
+    removeOnComplete: { age: config.queue.keepCompletedS },
+    removeOnFail: { age: config.queue.keepFailedS },
+  };
+}
+
+export function createQueue<T>(config: Config, name: QueueName, connection: ConnectionOptions): Queue<T> {
+  const options: QueueOptions = { connection, prefix: bullPrefix(config), defaultJobOptions: jobDefaults(config) };
+  return new Queue<T>(name, options);
+}
+
+/** JSON with keys sorted at every level: equal requests give equal text whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : inner,
+  );
+}
+
+/**
+ * The id of a job is a hash of who asked and what, so the same request sent twice names the same
+ * job and is not done twice.
+ */
+export function deterministicJobId(kind: string, tenant: string, request: unknown): string {
+  return `${kind}-${createHash('sha256').update(tenant).update('\0').update(canonicalJson(request)).digest('hex').slice(0, 32)}`;
+}
+
+export type { Job, Queue } from 'bullmq';
