@@ -14,6 +14,7 @@ import { createTestContext } from '@meridian/service/testing';
 import { migrate } from '@meridian/db/migrate';
 import { builtProcesses, startProcesses, waitLive } from '../stack/processes.js';
 import { autocannon, log, ratio, ROOT, runJson } from './lib/load.js';
+import { BENCH_SECRET, benchEnv, createApiKey } from './lib/stack.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -21,18 +22,7 @@ const ports = { gateway: 3900, signals: 3901, peer: 3902 };
 const PATH = '/v1/instruments/SPX';
 
 const ctx = await createTestContext();
-const env = {
-  ...process.env,
-  ...ctx.env(),
-  NODE_ENV: 'production',
-  INTERNAL_AUTH_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
-  LOG_LEVEL: 'warn',
-  GATEWAY_PORT: String(ports.gateway),
-  SIGNALS_PORT: String(ports.signals),
-  BACKTEST_PORT: '3903',
-  MONITOR_PORT: '3904',
-  RATE_LIMIT_READS_PER_MINUTE: '10000000',
-};
+const env = benchEnv(ctx, ports);
 await migrate({ databaseUrl: ctx.database.url });
 const stack = startProcesses(builtProcesses(ROOT, ['gateway', 'signals']), env);
 const peer = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(import.meta.dirname, 'peers/http-proxy.ts'), `http://127.0.0.1:${ports.signals}`, String(ports.peer)], {
@@ -44,14 +34,9 @@ try {
   const base = (port: number) => `http://127.0.0.1:${port}`;
   if ((await waitLive([base(ports.gateway), base(ports.signals)], 20_000)).length > 0) throw new Error('services did not start; run `npm run build` first');
 
-  const key = await new Promise<string>((resolveKey, reject) => {
-    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'apps/gateway/src/cli/keys.ts'), 'create', '--tenant', 'bench', '--scopes', 'read,write'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.once('exit', (code) => (code === 0 ? resolveKey(out.trim()) : reject(new Error('keys create failed'))));
-  });
+  const key = await createApiKey(env);
   // The signed header is valid for 30 s: made afresh before each direct run.
-  const signed = () => ({ 'x-meridian-internal': signInternal(env.INTERNAL_AUTH_SECRET, 'GET', PATH, { tenant: 'bench', keyId: 'bench' }) });
+  const signed = () => ({ 'x-meridian-internal': signInternal(BENCH_SECRET, 'GET', PATH, { tenant: 'bench', keyId: 'bench' }) });
   const created = await fetch(`${base(ports.gateway)}/v1/instruments`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },

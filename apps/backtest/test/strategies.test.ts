@@ -33,6 +33,16 @@ describe('strategies', () => {
     expect((await call('globex', 'POST', '/v1/strategies', { name: 'golden cross', spec: {} })).statusCode).toBe(201);
   });
 
+  it('serves the list from the cache and drops it when the tenant saves a strategy', async () => {
+    const first = await call('acme', 'GET', '/v1/strategies');
+    const calls = app.cache.stats().namespaces.strategies?.factoryCalls ?? 0;
+    expect((await call('acme', 'GET', '/v1/strategies')).json()).toEqual(first.json());
+    expect(app.cache.stats().namespaces.strategies?.factoryCalls).toBe(calls);
+    expect((await call('acme', 'POST', '/v1/strategies', { name: 'death cross', spec: { fast: 50, slow: 20 } })).statusCode).toBe(201);
+    const names = (await call('acme', 'GET', '/v1/strategies')).json().items.map((item: { name: string }) => item.name);
+    expect(names).toEqual(['death cross', 'golden cross']);
+  });
+
   it('answers 409 for a duplicate name within a tenant', async () => {
     const res = await call('acme', 'POST', '/v1/strategies', { name: 'golden cross', spec: {} });
     expect(res.statusCode).toBe(409);

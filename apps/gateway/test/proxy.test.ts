@@ -54,7 +54,10 @@ function fakeService(secret: string): FastifyInstance {
   });
   app.get('/health/ready', async () => ({ status: 'ready', checks: {} }));
   app.get('/openapi.json', async () => ({ openapi: '3.1.0', info: { title: 'x', version: '1' }, paths: {} }));
-  app.get('/v1/instruments', async (request) => ({ from: 'signals', query: request.query }));
+  app.get('/v1/instruments', async (request, reply) => {
+    reply.header('server-timing', 'signals;dur=1.25');
+    return { from: 'signals', query: request.query };
+  });
   app.get('/v1/strategies', async () => ({ from: 'backtest' }));
   app.post('/v1/bars', async (request, reply) => reply.code(201).send({ received: request.body }));
   app.get<{ Querystring: { mb?: string } }>('/v1/bars/stream', async (request, reply) => {
@@ -97,7 +100,7 @@ describe('the gateway proxy', () => {
     expect(seen[0]?.verified).toEqual({ tenant: 'acme', keyId: prefix });
     expect(seen[0]?.headers.authorization).toBeUndefined();
     expect(res.headers.get('x-request-id')).toBe(seen[0]?.headers['x-request-id']);
-    expect(res.headers.get('server-timing')).toMatch(/^gateway;dur=[\d.]+/);
+    expect(res.headers.get('server-timing')).toMatch(/^gateway;dur=[\d.]+, signals;dur=1\.25$/);
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
   });
 

@@ -26,7 +26,8 @@ export class MarketData {
 
   /** The instrument's id; 404 when the symbol was never created. */
   async instrumentId(symbol: string): Promise<number> {
-    const id = await this.idCache.getOrSet(symbol, async () => (await this.instruments.bySymbol(symbol))?.id ?? null, { tags: [symbolTag(symbol)] });
+    // Not tagged with the symbol: new bars do not change which id a symbol has.
+    const id = await this.idCache.getOrSet(symbol, async () => (await this.instruments.bySymbol(symbol))?.id ?? null);
     if (id === null) {
       await this.idCache.delete(symbol);
       throw new HttpProblem(404, 'not-found', `No instrument ${symbol}. Create it with POST /v1/instruments first.`);

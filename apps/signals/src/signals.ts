@@ -30,9 +30,10 @@ export class SignalResults {
   }
 
   /** What a batch worker computed becomes the answer to the plain GET for the whole history. */
-  async warm(symbol: string, interval: Interval, spec: RuleSpec, hash: string, series: BarSeries, evaluation: Evaluation): Promise<void> {
-    await this.cache.set(bodyKey(symbol, interval, hash, {}), cachedBody(signalsBody(symbol, interval, spec, hash, series, {}, evaluation)), { tags: [symbolTag(symbol)] });
-    await this.cache.delete(latestKey(symbol, interval, hash));
+  async warm(symbol: string, interval: Interval, series: BarSeries, results: readonly { spec: RuleSpec; hash: string; evaluation: Evaluation }[]): Promise<void> {
+    const tags = [symbolTag(symbol)];
+    await this.cache.setMany(results.map(({ spec, hash, evaluation }) => ({ key: bodyKey(symbol, interval, hash, {}), value: cachedBody(signalsBody(symbol, interval, spec, hash, series, {}, evaluation)), tags })));
+    await this.cache.deleteMany(results.map(({ hash }) => latestKey(symbol, interval, hash)));
   }
 
   /** The newest stored event per symbol: one MGET for the cached ones, one query for the rest. */

@@ -35,6 +35,14 @@ afterAll(async () => {
 });
 
 describe('GET /v1/indicators/:name', () => {
+  it('lists the catalogue with parameters and outputs', async () => {
+    const res = await call('GET', '/v1/indicators');
+    expect(res.statusCode).toBe(200);
+    const macd = res.json().items.find((item: { name: string }) => item.name === 'macd');
+    expect(macd.outputs).toEqual(['macd', 'signal', 'histogram']);
+    expect(macd.params.map((p: { name: string }) => p.name)).toEqual(['fast', 'slow', 'signal']);
+  });
+
   it.each([
     ['sma', 'period=20', {}],
     ['rsi', '', {}],

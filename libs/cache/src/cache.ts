@@ -222,15 +222,17 @@ export class Cache {
     return entries.map((entry) => (entry && this.judge(entry) !== 'gone' ? entry : undefined));
   }
 
-  /** @internal Encodes once; the encoded size is what the L1 byte bound counts. */
-  async save(space: Namespace, items: readonly { id: string; entry: Entry }[]): Promise<void> {
+  /** @internal Encodes once; the encoded size is what the L1 byte bound counts (re-set once known). */
+  async save(space: Namespace, items: readonly { id: string; entry: Entry }[], background = false): Promise<void> {
     const encoded = await Promise.all(items.map(({ entry }) => encodeEntry(entry, space.options.codec, space.options.compressAboveBytes)));
     const now = Date.now();
     items.forEach(({ id, entry }, i) => {
-      entry.size = encoded[i]?.length ?? 0;
-      this.l1.set(id, entry);
+      entry.size = encoded[i]?.size ?? 0;
+      // In background, only if still current: a delete or a newer value may have come meanwhile.
+      const current = this.l1.peek(id);
+      if (current === entry || (current === undefined && !background)) this.l1.set(id, entry);
     });
-    await this.l2((store) => store.write(items.map(({ id, entry }, i) => ({ key: id, bytes: encoded[i] as Buffer, ttlMs: entry.staleUntil - now }))));
+    await this.l2((store) => store.write(items.map(({ id, entry }, i) => ({ key: id, bytes: encoded[i]?.bytes as Buffer, ttlMs: entry.staleUntil - now }))));
   }
 
   /** @internal The cross-instance lock: a token, `undefined` when held elsewhere, UNAVAILABLE without Redis. */
@@ -315,7 +317,15 @@ export class Cache {
     if (change.tags && change.kind && change.at !== undefined) {
       const at = change.at;
       this.learnTags(new Map(change.tags.map((tag) => [tag, change.kind === 'deleted' ? { deleted: at, expired: 0 } : { deleted: 0, expired: at }])));
+      // Deleted entries would be refused when read anyway; dropping them now gives their memory back.
+      if (change.kind === 'deleted') this.dropTagged(new Set(change.tags), at);
     }
+  }
+
+  private dropTagged(tags: ReadonlySet<string>, at: number): void {
+    const doomed: string[] = [];
+    for (const [id, entry] of this.l1.entries()) if (entry.createdAt <= at && entry.tags.some((tag) => tags.has(tag))) doomed.push(id);
+    for (const id of doomed) this.l1.delete(id);
   }
 
   private async invalidate(change: Invalidation): Promise<void> {

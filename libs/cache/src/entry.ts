@@ -8,7 +8,7 @@ export interface Entry<T = unknown> {
   freshUntil: number;
   staleUntil: number;
   tags: readonly string[];
-  /** Bytes in Redis: the L1 byte bound counts entries by this. */
+  /** Encoded bytes before compression, near what the value takes in memory: the L1 byte bound counts this. */
   size: number;
 }
 
@@ -21,8 +21,9 @@ const HEADER = 2 + 8 * 3 + 2;
  * L2 layout: version, flags, three float64 times, tag list length, tags joined by newlines,
  * then the payload (compressed when over the namespace's threshold).
  */
-export async function encodeEntry(entry: Omit<Entry, 'size'>, codec: CodecName, compressAbove: number): Promise<Buffer> {
+export async function encodeEntry(entry: Omit<Entry, 'size'>, codec: CodecName, compressAbove: number): Promise<{ bytes: Buffer; size: number }> {
   let payload = encodeValue(codec, entry.value);
+  const size = payload.length;
   let flags = codec === 'json' ? JSON_CODEC : 0;
   if (payload.length > compressAbove) {
     payload = await compress(payload);
@@ -36,7 +37,7 @@ export async function encodeEntry(entry: Omit<Entry, 'size'>, codec: CodecName, 
   head.writeDoubleLE(entry.freshUntil, 10);
   head.writeDoubleLE(entry.staleUntil, 18);
   head.writeUInt16LE(tags.length, 26);
-  return Buffer.concat([head, tags, payload]);
+  return { bytes: Buffer.concat([head, tags, payload]), size };
 }
 
 /** Undefined for bytes this version cannot read (another release's layout): treated as a miss. */
@@ -47,12 +48,13 @@ export async function decodeEntry(bytes: Buffer): Promise<Entry | undefined> {
   const tags = tagBytes === 0 ? [] : bytes.toString('utf8', HEADER, HEADER + tagBytes).split('\n');
   let payload = bytes.subarray(HEADER + tagBytes);
   if (flags & COMPRESSED) payload = await decompress(payload);
+  const size = payload.length;
   return {
     value: decodeValue(flags & JSON_CODEC ? 'json' : 'v8', payload),
     createdAt: bytes.readDoubleLE(2),
     freshUntil: bytes.readDoubleLE(10),
     staleUntil: bytes.readDoubleLE(18),
     tags,
-    size: bytes.length,
+    size,
   };
 }

@@ -112,7 +112,12 @@ export class Namespace {
   }
 
   async delete(key: string): Promise<void> {
-    await this.cache.deleteIds([this.id(key)]);
+    await this.deleteMany([key]);
+  }
+
+  /** One Redis call and one bus message for all the keys. */
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    await this.cache.deleteIds(keys.map((key) => this.id(key)));
   }
 
   /** Every entry of the namespace, on every instance. */
@@ -209,13 +214,20 @@ export class Namespace {
     this.stats.factoryCalls++;
     const createdAt = Date.now();
     const work = (async () => {
+      let entry: Entry<T>;
       try {
-        const entry = this.entry(await factory(), createdAt, settled);
-        await this.cache.save(this, [{ id, entry }]);
-        return entry;
-      } finally {
+        entry = this.entry(await factory(), createdAt, settled);
+      } catch (error) {
         if (token) this.cache.unlock(id, token);
+        throw error;
       }
+      // The caller has its value now; encoding and the Redis write follow, and the lock is
+      // released only after them so other instances find the value when it is gone.
+      this.cache.keepInL1(id, entry);
+      void this.cache.save(this, [{ id, entry }], true).finally(() => {
+        if (token) this.cache.unlock(id, token);
+      });
+      return entry;
     })();
     const soft = stale && window.soft !== Infinity ? deadline(window.soft - Date.now(), SOFT) : undefined;
     const hard = window.hard !== Infinity ? deadline(window.hard - Date.now(), HARD) : undefined;

@@ -29,9 +29,9 @@ describe('when Redis misbehaves', () => {
     state.delayMs = 500;
     const started = Date.now();
     expect(await cache.namespace('signals').getOrSet('slow-redis', () => 'from factory')).toBe('from factory');
-    // One read and one lock attempt, each cut at 20 ms; the write happens after.
-    expect(Date.now() - started).toBeLessThan(200);
-    expect(cache.stats().l2.errors).toBeGreaterThanOrEqual(2);
+    // The read is cut at 20 ms; with L2 failing no lock is tried, and the write runs in background.
+    expect(Date.now() - started).toBeLessThan(150);
+    expect(cache.stats().l2.errors).toBe(1);
   });
 
   it('keeps invalidations made while Redis is away and sends them when it is back', async () => {

@@ -53,6 +53,17 @@ describe('tags', () => {
     expect(await space.getOrSet('race', () => 'computed from new bars', { tags: ['symbol:RACE'] })).toBe('computed from new bars');
   });
 
+  it('frees the memory of deleted entries on every instance at once, not when next read', async () => {
+    const a = await kit.cache();
+    const b = await kit.cache();
+    const onB = b.namespace('bars');
+    for (let i = 0; i < 20; i++) await onB.getOrSet(`free-${i}`, () => 'x'.repeat(500), { tags: ['symbol:FREE'] });
+    await onB.getOrSet('kept', () => 'y', { tags: ['symbol:KEEP'] });
+    expect(b.stats().l1.entries).toBe(21);
+    await a.deleteByTag(['symbol:FREE']);
+    await eventually('b to drop the entries', () => b.stats().l1.entries === 1);
+  });
+
   it('clears a namespace as a unit and leaves the others', async () => {
     const cache = await kit.cache();
     await cache.namespace('strategies').set('s1', { id: 1 });

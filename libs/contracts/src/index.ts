@@ -4,6 +4,6 @@ export { AssetClass, Instrument, NewInstrument } from './instruments.js';
 export { Strategy } from './strategies.js';
 export { Bar, BarPage, BarsRejected, BarPageQuery, BarSeriesQuery, IngestQuery, IngestResult, Interval } from './bars.js';
 export {
-  BatchRequest, EvaluateBody, IndicatorQuery, IndicatorSeries, JobAccepted, JobStatus, LatestQuery, LatestSignals,
+  BatchRequest, EvaluateBody, IndicatorCatalogue, IndicatorQuery, IndicatorSeries, JobAccepted, JobStatus, LatestQuery, LatestSignals,
   SeasonalityQuery, SeasonalityTable, SignalEvent, SignalsQuery, SignalsResult,
 } from './signals.js';

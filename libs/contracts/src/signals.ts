@@ -26,6 +26,17 @@ export const IndicatorSeries = Type.Object({
   values: Type.Record(Type.String(), Type.Array(Nullable(Type.Number())), { description: 'One array per output, aligned with ts' }),
 });
 
+export const IndicatorCatalogue = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      description: Type.String(),
+      params: Type.Array(Type.Object({ name: Type.String(), default: Type.Number(), min: Type.Number(), max: Type.Optional(Type.Number()), integer: Type.Boolean(), description: Type.String() })),
+      outputs: Type.Array(Type.String()),
+    }),
+  ),
+});
+
 export const SignalsQuery = Type.Object({ ...Window, rule: Type.String({ description: 'Rule type, e.g. ma-cross; its parameters are further query parameters' }) }, { additionalProperties: true });
 
 export const SignalEvent = Type.Object({

@@ -87,8 +87,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   });
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
-    // Appended, not set: a gateway in front adds its own part beside this one.
-    reply.header('server-timing', `${config.service};dur=${reply.elapsedTime.toFixed(2)}`);
+    // Put in front of what an upstream sent (the gateway forwards the service's part), not over it.
+    const own = `${config.service};dur=${reply.elapsedTime.toFixed(2)}`;
+    const upstream = reply.getHeader('server-timing');
+    reply.header('server-timing', upstream ? `${own}, ${String(upstream)}` : own);
   });
 
   await app.register(underPressure, {

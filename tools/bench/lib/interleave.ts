@@ -22,10 +22,32 @@ export function interleave<K extends string>(tasks: Record<K, () => unknown>, { 
       if (round >= warmup) samples.get(name)?.push(elapsed);
     }
   }
-  return Object.fromEntries(
-    names.map((name) => {
-      const sorted = (samples.get(name) ?? []).sort((a, b) => a - b);
-      return [name, sorted[Math.floor(sorted.length / 2)] ?? Number.NaN];
-    }),
-  ) as Record<K, number>;
+  return Object.fromEntries(names.map((name) => [name, median(samples.get(name) ?? [])])) as Record<K, number>;
+}
+
+/** interleave() for asynchronous contenders: each round awaits one call of each. */
+export async function interleaveAsync<K extends string>(tasks: Record<K, () => Promise<unknown>>, { rounds, warmup }: InterleaveOptions): Promise<Record<K, number>> {
+  const names = Object.keys(tasks) as K[];
+  const samples = new Map<K, number[]>(names.map((name) => [name, []]));
+  for (let round = 0; round < warmup + rounds; round++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(round + k) % names.length] as K;
+      const started = performance.now();
+      await tasks[name]();
+      const elapsed = performance.now() - started;
+      if (round >= warmup) samples.get(name)?.push(elapsed);
+    }
+  }
+  return Object.fromEntries(names.map((name) => [name, median(samples.get(name) ?? [])])) as Record<K, number>;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/** The p-th percentile (0–100) of samples, nearest rank. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 }

@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hashKey, parseKey } from './api-key.js';
-import { KeyStore, revocationChannel } from './key-store.js';
+import { KeyStore } from './key-store.js';
 import { requiredScope } from './scopes.js';
 
 function presentedKey(request: FastifyRequest): string | undefined {
@@ -24,8 +24,7 @@ function unauthenticated(detail: string): HttpProblem {
 
 /** Resolves the API key on every /v1 request to a tenant and checks its scope. */
 export const apiKeyAuth: FastifyPluginAsyncTypebox = fp(async (app) => {
-  const keys = new KeyStore(new ApiKeyRepository(app.db.write), app.log, app.config.gateway.apiKeyCacheTtlMs);
-  await keys.listen(app.redis, revocationChannel(app.config.redisPrefix));
+  const keys = new KeyStore(new ApiKeyRepository(app.db.write), app.log, app.cache, app.config.gateway.apiKeyCacheTtlMs);
   app.addHook('onClose', () => keys.close());
 
   app.addHook('onRequest', async (request, reply) => {

@@ -1,7 +1,6 @@
+import type { Cache, Namespace } from '@meridian/cache';
 import type { ApiKeyRepository, Scope } from '@meridian/db';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Redis } from 'ioredis';
-import { LRUCache } from 'lru-cache';
 
 export interface KeyEntry {
   prefix: string;
@@ -11,46 +10,53 @@ export interface KeyEntry {
   revoked: boolean;
 }
 
-/** The pub/sub channel on which a revocation reaches every gateway instance. */
-export const revocationChannel = (redisPrefix: string) => `${redisPrefix}api-keys:revoked`;
+/** As cached: JSON-safe, the hash in base64. */
+interface StoredKey {
+  hash: string;
+  tenant: string;
+  scopes: Scope[];
+  revoked: boolean;
+}
 
-const MISSING = Symbol('missing');
+export const API_KEY_NAMESPACE = 'apikeys';
 
 /**
- * API key look-ups by prefix, cached briefly (unknown prefixes too, so a flood of made-up keys
- * cannot reach the database) and dropped on every instance when a key is revoked.
+ * Drops a key from every gateway's cache (memory and Redis) through the cache's invalidation
+ * bus. False when Redis could not be told: gateways then notice within API_KEY_CACHE_TTL_MS.
+ */
+export async function forgetKey(cache: Cache, prefix: string): Promise<boolean> {
+  await cache.namespace(API_KEY_NAMESPACE).delete(prefix);
+  return cache.stats().l2.pendingInvalidations === 0;
+}
+
+/**
+ * API key look-ups by prefix through the cache (namespace `apikeys`, no grace: a revoked key is
+ * never served as a fallback). Unknown prefixes are cached too, so a flood of made-up keys
+ * cannot reach the database.
  */
 export class KeyStore {
-  private readonly cache: LRUCache<string, KeyEntry | typeof MISSING>;
-  private readonly loading = new Map<string, Promise<KeyEntry | undefined>>();
+  private readonly space: Namespace;
   private readonly used = new Set<string>();
-  private subscriber: Redis | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly repository: ApiKeyRepository,
     private readonly log: FastifyBaseLogger,
+    cache: Cache,
     ttlMs: number,
   ) {
-    this.cache = new LRUCache({ max: 50_000, ttl: ttlMs });
+    this.space = cache.namespace(API_KEY_NAMESPACE, { ttlMs });
+    this.flushTimer = setInterval(() => void this.flushUsage(), 30_000).unref();
   }
 
   async lookup(prefix: string): Promise<KeyEntry | undefined> {
-    const cached = this.cache.get(prefix);
-    if (cached !== undefined) return cached === MISSING ? undefined : cached;
-    let pending = this.loading.get(prefix);
-    if (!pending) {
-      pending = this.load(prefix).finally(() => this.loading.delete(prefix));
-      this.loading.set(prefix, pending);
-    }
-    return pending;
+    const stored = await this.space.getOrSet(prefix, () => this.load(prefix));
+    return stored ? { prefix, hash: Buffer.from(stored.hash, 'base64'), tenant: stored.tenant, scopes: stored.scopes, revoked: stored.revoked } : undefined;
   }
 
-  private async load(prefix: string): Promise<KeyEntry | undefined> {
+  private async load(prefix: string): Promise<StoredKey | null> {
     const row = await this.repository.byPrefix(prefix);
-    const entry = row && { prefix, hash: row.hash, tenant: row.tenant, scopes: row.scopes, revoked: row.revokedAt !== null };
-    this.cache.set(prefix, entry ?? MISSING);
-    return entry;
+    return row ? { hash: row.hash.toString('base64'), tenant: row.tenant, scopes: row.scopes, revoked: row.revokedAt !== null } : null;
   }
 
   /** Remembers that a key was used; written in batches, off the request path. */
@@ -64,24 +70,8 @@ export class KeyStore {
     await this.repository.touch(prefixes).catch((error: Error) => this.log.warn({ err: error.message }, 'could not record API key use'));
   }
 
-  /** Listens for revocations; after a lost connection it forgets everything, since messages may have been missed. */
-  async listen(redis: Redis, channel: string): Promise<void> {
-    const subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
-    this.subscriber = subscriber;
-    subscriber.on('error', () => undefined);
-    subscriber.on('message', (_channel: string, prefix: string) => this.cache.delete(prefix));
-    let connectedBefore = false;
-    subscriber.on('ready', () => {
-      if (connectedBefore) this.cache.clear();
-      connectedBefore = true;
-    });
-    await subscriber.subscribe(channel).catch((error: Error) => this.log.warn({ err: error.message }, 'revocations will arrive once Redis answers'));
-    this.flushTimer = setInterval(() => void this.flushUsage(), 30_000).unref();
-  }
-
   async close(): Promise<void> {
     clearInterval(this.flushTimer);
     await this.flushUsage();
-    this.subscriber?.disconnect();
   }
 }

@@ -12,9 +12,10 @@
 import { parseArgs } from 'node:util';
 import { describeConfigError, loadConfig } from '@meridian/config';
 import { ApiKeyRepository, createPools, type Scope } from '@meridian/db';
-import { Redis } from 'ioredis';
+import { Cache } from '@meridian/cache';
+import { createRedis, pingRedis } from '@meridian/service';
 import { generateKey, hashKey, parseKey } from '../auth/api-key.js';
-import { revocationChannel } from '../auth/key-store.js';
+import { forgetKey } from '../auth/key-store.js';
 import { ALL_SCOPES } from '../auth/scopes.js';
 
 class UsageError extends Error {}
@@ -64,13 +65,15 @@ async function run(argv: string[]): Promise<number> {
         const prefix = target && (/^[0-9a-f]{8}$/.test(target) ? target : parseKey(target));
         if (!prefix) throw new UsageError('revoke takes a key prefix (8 hex characters, as `list` shows) or the whole key');
         const revoked = await keys.revoke(prefix);
-        const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+        const redis = createRedis(config.redisUrl, { name: 'meridian-keys' });
+        const cache = new Cache({ prefix: `${config.redisPrefix}cache:`, redis, bus: true });
         try {
-          await redis.connect();
-          await redis.publish(revocationChannel(config.redisPrefix), prefix);
-        } catch {
-          say(`Redis is unreachable: gateways will notice the revocation within ${config.gateway.apiKeyCacheTtlMs / 1000} s instead of at once.`);
+          const reachable = await pingRedis(redis).then(() => true, () => false);
+          if (!reachable || !(await forgetKey(cache, prefix))) {
+            say(`Redis is unreachable: gateways will notice the revocation within ${config.gateway.apiKeyCacheTtlMs / 1000} s instead of at once.`);
+          }
         } finally {
+          cache.close();
           redis.disconnect();
         }
         say(revoked ? `Revoked ${prefix}.` : `No active key ${prefix}; nothing changed.`);

@@ -91,8 +91,6 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     target.breaker.succeeded();
     const out = responseHeaders(upstream.headers);
-    const timing = out['server-timing'];
-    out['server-timing'] = `gateway;dur=${reply.elapsedTime.toFixed(2)}${timing ? `, ${String(timing)}` : ''}`;
     reply.code(upstream.statusCode).headers(out);
     // A small body of known length goes out with the headers in one write; anything else streams.
     const length = Number(upstream.headers['content-length'] ?? Infinity);

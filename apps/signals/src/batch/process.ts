@@ -28,16 +28,12 @@ export async function processSymbol(deps: ProcessDeps, job: Job<SymbolJobData>):
     const specs = rules.map((rule) => ({ hash: rule.hash, spec: parseRuleSpec(rule.spec) }));
     const instrumentId = await deps.market.instrumentId(symbol);
     const series = await deps.market.series(symbol, interval);
-    let events = 0;
-    for (const [i, { hash, spec }] of specs.entries()) {
-      const evaluation = evaluateRule(series, spec);
-      events += await deps.results.events.upsert(
-        { instrumentId, ruleHash: hash, interval, jobId: batchId },
-        evaluation.events.map((event) => ({ ts: event.ts, side: event.side, target: event.target, strength: event.strength, price: series.close[event.index] as number })),
-      );
-      await deps.results.warm(symbol, interval, spec, hash, series, evaluation);
-      await job.updateProgress(Math.round(((i + 1) / specs.length) * 100));
-    }
+    const results = specs.map(({ hash, spec }) => ({ hash, spec, evaluation: evaluateRule(series, spec) }));
+    const rows = results.flatMap(({ hash, evaluation }) =>
+      evaluation.events.map((event) => ({ ruleHash: hash, ts: event.ts, side: event.side, target: event.target, strength: event.strength, price: series.close[event.index] as number })),
+    );
+    const events = await deps.results.events.upsert({ instrumentId, interval, jobId: batchId }, rows);
+    await deps.results.warm(symbol, interval, series, results);
     return { symbol, rules: specs.length, events };
   } catch (error) {
     return unrecoverable(error);

@@ -27,22 +27,22 @@ export class SignalEventRepository {
   }
 
   /**
-   * Stores the events of one symbol and rule in one statement; the same events stored again
+   * Stores the events of one symbol, every rule, in one statement; the same events stored again
    * update in place, so retries and resubmissions never duplicate rows.
    */
-  async upsert(key: { instrumentId: number; ruleHash: string; interval: string; jobId: string }, events: readonly SignalEventRow[]): Promise<number> {
+  async upsert(key: { instrumentId: number; interval: string; jobId: string }, events: readonly (SignalEventRow & { ruleHash: string })[]): Promise<number> {
     if (events.length === 0) return 0;
     const { rowCount } = await this.write.query({
       name: 'signal_events.upsert',
       text: `INSERT INTO signal_events (instrument_id, rule_hash, interval, ts, side, target, strength, price, job_id)
-             SELECT $1, $2, $3, timestamptz 'epoch' + t * interval '1 millisecond', s, g, st, p, $4
-             FROM unnest($5::float8[], $6::text[], $7::int2[], $8::float8[], $9::float8[]) AS e(t, s, g, st, p)
+             SELECT $1, h, $2, timestamptz 'epoch' + t * interval '1 millisecond', s, g, st, p, $3
+             FROM unnest($4::text[], $5::float8[], $6::text[], $7::int2[], $8::float8[], $9::float8[]) AS e(h, t, s, g, st, p)
              ON CONFLICT (instrument_id, rule_hash, interval, ts) DO UPDATE
                SET side = EXCLUDED.side, target = EXCLUDED.target, strength = EXCLUDED.strength,
                    price = EXCLUDED.price, job_id = EXCLUDED.job_id, updated_at = now()`,
       values: [
-        key.instrumentId, key.ruleHash, key.interval, key.jobId,
-        events.map((e) => e.ts), events.map((e) => e.side), events.map((e) => e.target), events.map((e) => e.strength), events.map((e) => e.price),
+        key.instrumentId, key.interval, key.jobId,
+        events.map((e) => e.ruleHash), events.map((e) => e.ts), events.map((e) => e.side), events.map((e) => e.target), events.map((e) => e.strength), events.map((e) => e.price),
       ],
     });
     return rowCount ?? 0;

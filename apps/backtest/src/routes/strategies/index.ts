@@ -8,8 +8,12 @@ function toWire(row: StrategyRow) {
   return { id: row.id, name: row.name, spec: row.spec, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() };
 }
 
+/** A tenant's strategy list is cached until one of its strategies changes. */
+const tenantTag = (tenant: string) => `strategies:${tenant}`;
+
 export const strategyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const strategies = new StrategyRepository(app.db.write, app.db.read);
+  const cache = app.cache.namespace('strategies');
 
   app.post('/v1/strategies', {
     schema: {
@@ -24,6 +28,7 @@ export const strategyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const row = await strategies.create(request.caller.tenant, request.body.name, request.body.spec);
     if (!row) throw new HttpProblem(409, 'conflict', `A strategy named "${request.body.name}" already exists.`);
+    await app.cache.deleteByTag([tenantTag(request.caller.tenant)]);
     return reply.code(201).send(toWire(row));
   });
 
@@ -34,5 +39,9 @@ export const strategyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) }),
       response: { 200: Type.Object({ items: Type.Array(Strategy) }) },
     },
-  }, async (request) => ({ items: (await strategies.list(request.caller.tenant, request.query.limit)).map(toWire) }));
+  }, async (request) => {
+    const { tenant } = request.caller;
+    const items = await cache.getOrSet(`${tenant}:${request.query.limit}`, async () => (await strategies.list(tenant, request.query.limit)).map(toWire), { tags: [tenantTag(tenant)] });
+    return { items };
+  });
 };

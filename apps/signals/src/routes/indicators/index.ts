@@ -1,4 +1,4 @@
-import { IndicatorQuery, IndicatorSeries, Problem } from '@meridian/contracts';
+import { IndicatorCatalogue, IndicatorQuery, IndicatorSeries, Problem } from '@meridian/contracts';
 import type { Interval } from '@meridian/db';
 import { IndicatorParamsError, indicators, resolveIndicator } from '@meridian/market';
 import { canonicalJson } from '@meridian/queue';
@@ -6,12 +6,23 @@ import { HttpProblem } from '@meridian/service';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { indicatorBody } from '../../compute.js';
-import { cachedBody, sendCached } from '../../http-cache.js';
+import { cachedBody, sendCached, sendJson } from '../../http-cache.js';
 import { type MarketData, symbolTag } from '../../market-data.js';
 import { instant } from '../../window.js';
 
 export const indicatorRoutes: FastifyPluginAsyncTypebox<{ market: MarketData }> = async (app, { market }) => {
   const cache = app.cache.namespace('indicators');
+  const catalogue = JSON.stringify({
+    items: [...indicators.values()].map((spec) => ({ name: spec.name, description: spec.description, params: spec.params, outputs: spec.outputs })),
+  });
+
+  app.get('/v1/indicators', {
+    schema: {
+      tags: ['indicators'],
+      summary: 'Every indicator with its parameters (ranges, defaults) and outputs',
+      response: { 200: IndicatorCatalogue },
+    },
+  }, async (_request, reply) => sendJson(reply, catalogue));
 
   app.get('/v1/indicators/:name', {
     schema: {
