@@ -1,11 +1,14 @@
 import pg from 'pg';
 import type { DatabaseConfig } from '@meridian/config';
+import { QueryLog, type QueryLogger } from './query-log.js';
 
 export interface Pools {
   /** Writes and reads that must see their own writes. */
   write: pg.Pool;
   /** Reads that tolerate replica lag: bars, results, listings. */
   read: pg.Pool;
+  /** Timings of every query on both pools, by name; slow ones are logged. */
+  queries: QueryLog;
   close(): Promise<void>;
 }
 
@@ -23,15 +26,19 @@ function poolFor(url: string, max: number, config: DatabaseConfig, applicationNa
   return pool;
 }
 
-export function createPools(config: DatabaseConfig, applicationName = 'meridian'): Pools {
+export function createPools(config: DatabaseConfig, applicationName = 'meridian', logger?: QueryLogger): Pools {
   const write = poolFor(config.url, config.poolMax, config, applicationName);
   const read = config.readUrl === config.url && config.readPoolMax === config.poolMax
     ? write
     : poolFor(config.readUrl, config.readPoolMax, config, `${applicationName}-read`);
+  const queries = new QueryLog(config.slowQueryMs, logger);
+  queries.watch(write);
+  if (read !== write) queries.watch(read);
   let closing: Promise<void> | undefined;
   return {
     write,
     read,
+    queries,
     close() {
       closing ??= Promise.all([write.end(), read === write ? undefined : read.end()]).then(() => undefined);
       return closing;

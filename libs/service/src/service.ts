@@ -57,7 +57,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 
   const ownsDb = !options.db;
   const ownsRedis = !options.redis;
-  const db = options.db ?? createPools(config.database, `meridian-${config.service}`);
+  const db = options.db ?? createPools(config.database, `meridian-${config.service}`, app.log);
   const redis = options.redis ?? createRedis(config.redisUrl, { name: `meridian-${config.service}`, logger: app.log });
   app.decorate('config', config);
   app.decorate('db', db);

@@ -28,7 +28,7 @@ export interface SignalsWorkers {
  */
 export async function startWorkers(config: Config, options: WorkerOptions = {}): Promise<SignalsWorkers> {
   const log = createLogger(config);
-  const db = options.db ?? createPools(config.database, 'meridian-signals-worker');
+  const db = options.db ?? createPools(config.database, 'meridian-signals-worker', log);
   const redis: Redis = createRedis(config.redisUrl, { name: 'meridian-signals-worker-cache', logger: log });
   const cache = new Cache({ prefix: `${config.redisPrefix}cache:`, redis, logger: log });
   await cache.start();
