@@ -9,6 +9,7 @@ import { instrumentRoutes } from './routes/instruments/index.js';
 import { jobRoutes } from './routes/jobs/index.js';
 import { seasonalityRoutes } from './routes/seasonality/index.js';
 import { signalRoutes } from './routes/signals/index.js';
+import { RollupJobs } from './rollups.js';
 import { SignalResults } from './signals.js';
 
 export interface SignalsOptions extends Omit<ServiceOptions, 'config'> {
@@ -23,8 +24,10 @@ export async function buildApp(options: SignalsOptions): Promise<Service> {
   const results = new SignalResults(app.db, app.cache, market);
   const producer = queueConnection(options.config, 'producer');
   const batches = new BatchJobs(options.config, producer);
+  const rollups = new RollupJobs(options.config, producer);
   app.addHook('onClose', async () => {
     await batches.close();
+    await rollups.close();
     producer.disconnect();
   });
 
@@ -33,6 +36,9 @@ export async function buildApp(options: SignalsOptions): Promise<Service> {
   await app.register(barRoutes, {
     onIngested: async (symbol, interval) => {
       await market.invalidate(symbol);
+      // The bars are committed whatever happens here: a refresh that cannot be queued now is
+      // done by the next ingest's.
+      await rollups.request(interval).catch((error: Error) => app.log.warn({ err: error.message, interval }, 'rollup refresh not queued'));
       await options.bars?.onIngested?.(symbol, interval);
     },
   });

@@ -1,10 +1,16 @@
 import type { Cache, Namespace } from '@meridian/cache';
-import { BarRepository, InstrumentRepository, type Interval, type Pools } from '@meridian/db';
+import { BarRepository, InstrumentRepository, type Interval, type Pools, ROLLUPS } from '@meridian/db';
 import type { BarSeries } from '@meridian/market';
 import { HttpProblem } from '@meridian/service';
+import { ROLLUP_TAG } from './rollups.js';
 
 /** Every cached value derived from a symbol's bars carries this tag; ingest deletes it. */
 export const symbolTag = (symbol: string): string => `symbol:${symbol}`;
+
+/** The tags of a value computed from a symbol's bars of an interval: rollups change on refresh too. */
+export function barTags(symbol: string, interval: Interval): string[] {
+  return interval in ROLLUPS ? [symbolTag(symbol), ROLLUP_TAG] : [symbolTag(symbol)];
+}
 
 /**
  * Bars as the quant core wants them, through the cache. A symbol's whole history is loaded and
@@ -37,7 +43,7 @@ export class MarketData {
 
   async series(symbol: string, interval: Interval): Promise<BarSeries> {
     const id = await this.instrumentId(symbol);
-    return this.seriesCache.getOrSet(`${symbol}:${interval}`, () => this.bars.columns(id, interval), { tags: [symbolTag(symbol)] });
+    return this.seriesCache.getOrSet(`${symbol}:${interval}`, () => this.bars.columns(id, interval), { tags: barTags(symbol, interval) });
   }
 
   /** Drops everything derived from the symbol's bars, on every instance. */

@@ -3,7 +3,7 @@ import { type Interval, SignalEventRepository, type Pools } from '@meridian/db';
 import type { BarSeries, Evaluation, RuleSpec } from '@meridian/market';
 import { signalsBody, type Window } from './compute.js';
 import { type CachedBody, cachedBody } from './http-cache.js';
-import { type MarketData, symbolTag } from './market-data.js';
+import { barTags, type MarketData, symbolTag } from './market-data.js';
 
 export interface LatestItem {
   symbol: string;
@@ -25,13 +25,13 @@ export class SignalResults {
 
   compute(symbol: string, interval: Interval, spec: RuleSpec, hash: string, window: Window): Promise<CachedBody> {
     return this.cache.getOrSet(bodyKey(symbol, interval, hash, window), async () => cachedBody(signalsBody(symbol, interval, spec, hash, await this.market.series(symbol, interval), window)), {
-      tags: [symbolTag(symbol)],
+      tags: barTags(symbol, interval),
     });
   }
 
   /** What a batch worker computed becomes the answer to the plain GET for the whole history. */
   async warm(symbol: string, interval: Interval, series: BarSeries, results: readonly { spec: RuleSpec; hash: string; evaluation: Evaluation }[]): Promise<void> {
-    const tags = [symbolTag(symbol)];
+    const tags = barTags(symbol, interval);
     await this.cache.setMany(results.map(({ spec, hash, evaluation }) => ({ key: bodyKey(symbol, interval, hash, {}), value: cachedBody(signalsBody(symbol, interval, spec, hash, series, {}, evaluation)), tags })));
     await this.cache.deleteMany(results.map(({ hash }) => latestKey(symbol, interval, hash)));
   }

@@ -3,14 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
 
-async function tables(url: string): Promise<string[]> {
+async function relations(url: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ table_name: string }>(
-      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'schema_migrations' ORDER BY 1",
+    // Tables and materialized views (information_schema.tables leaves the latter out).
+    const { rows } = await client.query<{ relname: string }>(
+      "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'm') AND relname <> 'schema_migrations' ORDER BY 1",
     );
-    return rows.map((row) => row.table_name);
+    return rows.map((row) => row.relname);
   } finally {
     await client.end();
   }
@@ -26,15 +27,15 @@ describe('migrations', () => {
   it('go up, down one, and up again on a fresh database', async () => {
     const up = await migrate({ databaseUrl: db.url });
     expect(up.length).toBeGreaterThanOrEqual(2);
-    const all = await tables(db.url);
-    expect(all).toEqual(expect.arrayContaining(['instruments', 'strategies']));
+    const all = await relations(db.url);
+    expect(all).toEqual(expect.arrayContaining(['instruments', 'strategies', 'bars', 'bars_1w']));
 
     const down = await migrate({ databaseUrl: db.url, direction: 'down' });
     expect(down).toEqual([up.at(-1)]);
-    expect((await tables(db.url)).length).toBeLessThan(all.length);
+    expect((await relations(db.url)).length).toBeLessThan(all.length);
 
     expect(await migrate({ databaseUrl: db.url })).toEqual([up.at(-1)]);
-    expect(await tables(db.url)).toEqual(all);
+    expect(await relations(db.url)).toEqual(all);
     expect(await migrate({ databaseUrl: db.url })).toEqual([]);
   });
 });

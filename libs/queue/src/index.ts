@@ -9,6 +9,8 @@ export const QUEUES = {
   signalsBatch: 'signals.batch',
   /** One symbol of a batch: every rule over its bars. */
   signalsSymbol: 'signals.symbol',
+  /** Refresh of the rollup views after an ingest. */
+  barsRollup: 'bars.rollup',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 

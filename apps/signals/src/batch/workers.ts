@@ -6,6 +6,7 @@ import { createLogger, createRedis } from '@meridian/service';
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { MarketData } from '../market-data.js';
+import { processRollup, type RollupJobData } from '../rollups.js';
 import { SignalResults } from '../signals.js';
 import type { BatchJobData, SymbolJobData } from './payloads.js';
 import { processBatch, processSymbol, type ProcessDeps } from './process.js';
@@ -42,6 +43,8 @@ export async function startWorkers(config: Config, options: WorkerOptions = {}):
   const workers = [
     new Worker<SymbolJobData>(QUEUES.signalsSymbol, (job) => step(deps, job), { ...shared, ...limiter }),
     new Worker<BatchJobData>(QUEUES.signalsBatch, (job) => processBatch(job), shared),
+    // One refresh at a time: two would only wait on each other's lock.
+    new Worker<RollupJobData>(QUEUES.barsRollup, (job) => processRollup({ db, cache }, job), { ...shared, concurrency: 1 }),
   ];
   for (const worker of workers) {
     worker.on('failed', (job, error) => log.warn({ queue: worker.name, job: job?.id, attempt: job?.attemptsMade, err: error.message }, 'job failed'));

@@ -43,27 +43,52 @@ const MAX_MS = 8_000_000_000_000;
 const ISO_TS = `to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 // COPY takes no bind parameters, so the range travels as transaction-local settings, set with
 // bind parameters and read back with current_setting(): nothing from a request is spliced in.
-const RANGE_FROM_SETTINGS = `bars
+const rangeFromSettings = (relation: Relation) => `${relation}
   WHERE instrument_id = current_setting('meridian.instrument')::int
     AND interval = current_setting('meridian.interval')
     AND ts BETWEEN timestamptz 'epoch' + current_setting('meridian.from')::bigint * interval '1 millisecond'
                AND timestamptz 'epoch' + current_setting('meridian.to')::bigint * interval '1 millisecond'
   ORDER BY ts`;
-const EXPORTS: Record<ExportFormat, string> = {
+const exportSql = (relation: Relation): Record<ExportFormat, string> => ({
   ndjson: `COPY (SELECT '{"ts":"' || ${ISO_TS} || '","open":' || open::text || ',"high":' || high::text || ',"low":' || low::text
-             || ',"close":' || close::text || ',"volume":' || coalesce(volume::text, 'null') || '}' FROM ${RANGE_FROM_SETTINGS}) TO STDOUT`,
-  csv: `COPY (SELECT ${ISO_TS} AS date, open, high, low, close, volume FROM ${RANGE_FROM_SETTINGS}) TO STDOUT WITH (FORMAT csv, HEADER)`,
-};
+             || ',"close":' || close::text || ',"volume":' || coalesce(volume::text, 'null') || '}' FROM ${rangeFromSettings(relation)}) TO STDOUT`,
+  csv: `COPY (SELECT ${ISO_TS} AS date, open, high, low, close, volume FROM ${rangeFromSettings(relation)}) TO STDOUT WITH (FORMAT csv, HEADER)`,
+});
+
+/**
+ * Intervals that are also derived from finer bars (materialized views, see docs/database.md):
+ * read from the view when no bars of that interval were uploaded for the instrument.
+ */
+export const ROLLUPS = {
+  '1w': { view: 'bars_1w', from: '1d' },
+  '1mo': { view: 'bars_1mo', from: '1d' },
+  '1h': { view: 'bars_1h', from: '1m' },
+  '1d': { view: 'bars_1d_from_1m', from: '1m' },
+} as const satisfies Partial<Record<Interval, { view: string; from: Interval }>>;
+
+type Relation = 'bars' | (typeof ROLLUPS)[keyof typeof ROLLUPS]['view'];
+
+/** The views to refresh after bars of an interval changed. */
+export function rollupsFrom(interval: Interval): Relation[] {
+  return Object.values(ROLLUPS).filter((rollup) => rollup.from === interval).map((rollup) => rollup.view);
+}
 
 export class BarRepository {
   constructor(private readonly read: pg.Pool) {}
 
   /** One page in time order, strictly after `after` (epoch ms) when given: keyset pagination. */
+  /** Uploaded bars when there are any, else the rollup view for the interval, if it has one. */
+  async relation(instrumentId: number, interval: Interval): Promise<Relation> {
+    const rollup = (ROLLUPS as Partial<Record<Interval, { view: Relation }>>)[interval];
+    return rollup && !(await this.any(instrumentId, interval)) ? rollup.view : 'bars';
+  }
+
   async page(range: BarRange, options: { after?: number | undefined; limit: number }): Promise<BarRow[]> {
     const from = Math.max(range.from ?? MIN_MS, options.after === undefined ? MIN_MS : options.after + 1);
+    const relation = await this.relation(range.instrumentId, range.interval);
     const { rows } = await this.read.query<BarRow>({
-      name: 'bars.page',
-      text: `SELECT ts, open, high, low, close, volume FROM bars
+      name: `bars.page.${relation}`,
+      text: `SELECT ts, open, high, low, close, volume FROM ${relation}
              WHERE instrument_id = $1 AND interval = $2
                AND ts BETWEEN timestamptz 'epoch' + $3::bigint * interval '1 millisecond' AND timestamptz 'epoch' + $4::bigint * interval '1 millisecond'
              ORDER BY ts LIMIT $5`,
@@ -74,9 +99,10 @@ export class BarRepository {
 
   /** Every bar of the instrument and interval as columns (epoch-ms times), in time order. */
   async columns(instrumentId: number, interval: Interval): Promise<BarColumns> {
+    const relation = await this.relation(instrumentId, interval);
     const { rows } = await this.read.query<[number, number, number, number, number, number | null]>({
-      name: 'bars.columns',
-      text: `SELECT (extract(epoch FROM ts) * 1000)::float8, open, high, low, close, volume FROM bars
+      name: `bars.columns.${relation}`,
+      text: `SELECT (extract(epoch FROM ts) * 1000)::float8, open, high, low, close, volume FROM ${relation}
              WHERE instrument_id = $1 AND interval = $2 ORDER BY ts`,
       values: [instrumentId, interval],
       rowMode: 'array',
@@ -110,6 +136,7 @@ export class BarRepository {
    * backpressure from one read-only snapshot. Destroying the stream gives the connection back.
    */
   async export(range: BarRange, format: ExportFormat): Promise<Readable> {
+    const relation = await this.relation(range.instrumentId, range.interval);
     const client = await this.read.connect();
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -125,7 +152,7 @@ export class BarRepository {
       client.release(error as Error);
       throw error;
     }
-    const copy = client.query(copyTo(EXPORTS[format]));
+    const copy = client.query(copyTo(exportSql(relation)[format]));
     const out = new PassThrough();
     copy.on('error', (error) => out.destroy(error));
     copy.pipe(out);

@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { indicatorBody } from '../../compute.js';
 import { cachedBody, sendCached, sendJson } from '../../http-cache.js';
-import { type MarketData, symbolTag } from '../../market-data.js';
+import { barTags, type MarketData } from '../../market-data.js';
 import { instant } from '../../window.js';
 
 export const indicatorRoutes: FastifyPluginAsyncTypebox<{ market: MarketData }> = async (app, { market }) => {
@@ -47,7 +47,7 @@ export const indicatorRoutes: FastifyPluginAsyncTypebox<{ market: MarketData }> 
     const window = { from: instant('from', rawFrom), to: instant('to', rawTo) };
     const key = `${symbol}:${interval}:${name}:${canonicalJson(resolved.params)}:${window.from ?? ''}:${window.to ?? ''}`;
     const body = await cache.getOrSet(key, async () => cachedBody(indicatorBody(symbol, interval, resolved.spec, resolved.params, await market.series(symbol, interval), window)), {
-      tags: [symbolTag(symbol)],
+      tags: barTags(symbol, interval),
     });
     return sendCached(request, reply, body);
   });

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { seasonalityBody } from '../../compute.js';
 import { cachedBody, sendCached } from '../../http-cache.js';
-import { type MarketData, symbolTag } from '../../market-data.js';
+import { barTags, type MarketData } from '../../market-data.js';
 import { instant } from '../../window.js';
 
 export const seasonalityRoutes: FastifyPluginAsyncTypebox<{ market: MarketData }> = async (app, { market }) => {
@@ -24,7 +24,7 @@ export const seasonalityRoutes: FastifyPluginAsyncTypebox<{ market: MarketData }
     const window = { from: instant('from', request.query.from), to: instant('to', request.query.to) };
     const key = `${symbol}:${interval}:${by}:${window.from ?? ''}:${window.to ?? ''}`;
     const body = await cache.getOrSet(key, async () => cachedBody(seasonalityBody(symbol, interval, by, await market.series(symbol, interval), window)), {
-      tags: [symbolTag(symbol)],
+      tags: barTags(symbol, interval),
     });
     return sendCached(request, reply, body);
   });

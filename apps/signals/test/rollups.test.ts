@@ -1,0 +1,125 @@
+import { bullPrefix, QUEUES } from '@meridian/queue';
+import type { Service } from '@meridian/service';
+import { createTestContext, type TestContext } from '@meridian/service/testing';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { type SignalsWorkers, startWorkers } from '../src/batch/workers.js';
+import { caller, csvOf, type DailyBar, dailyBars, loadSymbol } from './helpers.js';
+
+let ctx: TestContext;
+let app: Service;
+let call: ReturnType<typeof caller>;
+let workers: SignalsWorkers | undefined;
+let redis: Redis;
+
+interface WireBar {
+  ts: string;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number | null;
+}
+
+const DAY = 86_400_000;
+const weekOf = (ts: number) => {
+  const day = Math.floor(ts / DAY) * DAY;
+  return day - ((new Date(day).getUTCDay() + 6) % 7) * DAY;
+};
+const monthOf = (ts: number) => Date.UTC(new Date(ts).getUTCFullYear(), new Date(ts).getUTCMonth(), 1);
+const hourOf = (ts: number) => Math.floor(ts / 3_600_000) * 3_600_000;
+
+/** First open, highest high, lowest low, last close, summed volume: computed here, not by SQL. */
+function aggregate(bars: readonly DailyBar[], bucket: (ts: number) => number): WireBar[] {
+  const groups = new Map<number, DailyBar[]>();
+  for (const bar of bars) groups.set(bucket(bar.ts), [...(groups.get(bucket(bar.ts)) ?? []), bar]);
+  return [...groups].sort((a, b) => a[0] - b[0]).map(([ts, group]) => ({
+    ts: new Date(ts).toISOString(),
+    open: group[0]?.open as number,
+    high: Math.max(...group.map((b) => b.high)),
+    low: Math.min(...group.map((b) => b.low)),
+    close: group.at(-1)?.close as number,
+    volume: group.reduce((sum, b) => sum + (b.volume ?? 0), 0),
+  }));
+}
+
+async function rollup(symbol: string, interval: string, expectedCount: number): Promise<WireBar[]> {
+  for (let i = 0; i < 200; i++) {
+    const items = (await call('GET', `/v1/bars?symbol=${symbol}&interval=${interval}&limit=10000`)).json().items as WireBar[];
+    if (items.length === expectedCount) return items;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no ${interval} rollup of ${symbol} with ${expectedCount} bars`);
+}
+
+const daily = dailyBars(130, 5, Date.UTC(2021, 0, 4));
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  const config = ctx.config('signals');
+  app = await buildApp({ config });
+  call = caller(app);
+  redis = new Redis(ctx.env().REDIS_URL as string);
+});
+afterAll(async () => {
+  await workers?.close();
+  await app.close();
+  redis.disconnect();
+  await ctx.cleanup();
+});
+
+describe('rollups', () => {
+  it('queues one debounced refresh job for a burst of uploads', async () => {
+    await loadSymbol(app, 'ROLL', daily.slice(0, 60));
+    const more = await call('POST', '/v1/bars?symbol=ROLL', { payload: csvOf(daily.slice(60)), headers: { 'content-type': 'text/csv' } });
+    expect(more.statusCode).toBe(200);
+    const queue = new Queue(QUEUES.barsRollup, { connection: redis, prefix: bullPrefix(app.config) });
+    const delayed = await queue.getDelayed();
+    await queue.close();
+    expect(delayed.map((job) => job.data)).toEqual([{ interval: '1d' }]);
+  });
+
+  it('serves weekly and monthly bars equal to aggregates of the daily ones once the job ran', async () => {
+    workers = await startWorkers(app.config);
+    const weekly = aggregate(daily, weekOf);
+    expect(await rollup('ROLL', '1w', weekly.length)).toEqual(weekly);
+    const monthly = aggregate(daily, monthOf);
+    expect(await rollup('ROLL', '1mo', monthly.length)).toEqual(monthly);
+  });
+
+  it('serves hourly and daily bars from minute bars', async () => {
+    const minutes = dailyBars(180, 9).map((bar, i) => ({ ...bar, ts: Date.UTC(2021, 5, 1, 13, 30) + i * 60_000 }));
+    await call('POST', '/v1/instruments', { payload: { symbol: 'MINS', name: 'minutes' } });
+    const res = await call('POST', '/v1/bars?symbol=MINS&interval=1m', {
+      payload: `date,open,high,low,close,volume\n${minutes.map((b) => `${new Date(b.ts).toISOString()},${b.open},${b.high},${b.low},${b.close},${b.volume}`).join('\n')}\n`,
+      headers: { 'content-type': 'text/csv' },
+    });
+    expect(res.statusCode).toBe(200);
+    const hourly = aggregate(minutes, hourOf);
+    expect(hourly).toHaveLength(4);
+    expect(await rollup('MINS', '1h', 4)).toEqual(hourly);
+    expect(await rollup('MINS', '1d', 1)).toEqual(aggregate(minutes, (ts) => Math.floor(ts / DAY) * DAY));
+  });
+
+  it('follows a re-upload: rollups, and cached indicators over them, change after the refresh', async () => {
+    const sma = async () => (await call('GET', '/v1/indicators/sma?symbol=ROLL&interval=1w&period=2')).json().values.sma as (number | null)[];
+    const before = await sma();
+    const last = daily.at(-1) as DailyBar;
+    const changed = { ...last, high: last.high * 3, close: last.close * 2 };
+    expect((await call('POST', '/v1/bars?symbol=ROLL', { payload: csvOf([changed]), headers: { 'content-type': 'text/csv' } })).statusCode).toBe(200);
+    // Read at once: the weekly series is cached from the view as it was before the refresh, and
+    // only the refresh's invalidation can replace it.
+    let after = await sma();
+    expect(after).toEqual(before);
+    for (let i = 0; i < 100 && after.at(-1) === before.at(-1); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      after = await sma();
+    }
+    expect(after.slice(0, -1)).toEqual(before.slice(0, -1));
+    expect(after.at(-1)).not.toBe(before.at(-1));
+    const week = (await call('GET', '/v1/bars?symbol=ROLL&interval=1w&limit=10000')).json().items.at(-1) as WireBar;
+    expect(week.close).toBe(changed.close);
+  });
+});
