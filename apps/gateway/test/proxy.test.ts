@@ -59,6 +59,20 @@ function fakeService(secret: string): FastifyInstance {
     return { from: 'signals', query: request.query };
   });
   app.get('/v1/strategies', async () => ({ from: 'backtest' }));
+  // Three events 150 ms apart, as a job's progress stream sends them.
+  app.get('/v1/jobs/j1/events', (_request, reply) => {
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    let n = 0;
+    const timer = setInterval(() => {
+      n++;
+      reply.raw.write(`id: ${n}\nevent: ${n === 3 ? 'completed' : 'progress'}\ndata: {"progress":${n * 33}}\n\n`);
+      if (n === 3) {
+        clearInterval(timer);
+        reply.raw.end();
+      }
+    }, 150);
+  });
   app.post('/v1/bars', async (request, reply) => reply.code(201).send({ received: request.body }));
   app.get<{ Querystring: { mb?: string } }>('/v1/bars/stream', async (request, reply) => {
     reply.header('content-type', 'application/x-ndjson');
@@ -92,6 +106,47 @@ afterAll(async () => {
 });
 
 describe('the gateway proxy', () => {
+  it('streams Server-Sent Events through as they are sent, not when the stream ends', async () => {
+    const started = Date.now();
+    const res = await fetch(`${gatewayUrl}/v1/jobs/j1/events`, { headers: bearer(key) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const arrivals: { at: number; text: string }[] = [];
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) arrivals.push({ at: Date.now() - started, text: decoder.decode(chunk) });
+    const text = arrivals.map((a) => a.text).join('');
+    expect(text.match(/^id: \d+$/gm)).toEqual(['id: 1', 'id: 2', 'id: 3']);
+    expect(text).toContain('event: completed');
+    // The first event reached the client well before the last one was even written.
+    const first = arrivals.find((a) => a.text.includes('id: 1'));
+    expect(first?.at).toBeLessThan((arrivals.at(-1)?.at ?? 0) - 200);
+  });
+
+  it('compresses an answer the service sent uncompressed, when the client accepts it', async () => {
+    const res = await new Promise<{ encoding: string | undefined; bytes: number }>((resolve, reject) => {
+      const req = httpRequest(`${gatewayUrl}/v1/bars/stream`, { headers: { ...bearer(key), 'accept-encoding': 'gzip' } }, (response) => {
+        let bytes = 0;
+        response.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        response.on('end', () => resolve({ encoding: response.headers['content-encoding'], bytes }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(res.encoding).toBe('gzip');
+    // 1,000 NDJSON lines of about 10 characters each, far smaller once compressed.
+    expect(res.bytes).toBeLessThan(4_000);
+  });
+
+  it('passes the W3C trace context on to the service', async () => {
+    seen.length = 0;
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const res = await fetch(`${gatewayUrl}/v1/instruments`, { headers: { ...bearer(key), traceparent, tracestate: 'meridian=1' } });
+    expect(res.status).toBe(200);
+    // The same trace (its id is the second field); the parent may be a span of the gateway's own.
+    expect(String(seen[0]?.headers.traceparent).split('-')[1]).toBe(traceparent.split('-')[1]);
+    expect(seen[0]?.headers.tracestate).toBe('meridian=1');
+  });
+
   it("forwards a GET with its query and signs the key's tenant for the service", async () => {
     seen.length = 0;
     const res = await fetch(`${gatewayUrl}/v1/instruments?limit=5`, { headers: bearer(key) });

@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher, Pool } from 'undici';
 import { Breaker } from './breaker.js';
+import { compressStream, encodingFor } from './compression.js';
 import { requestHeaders, responseHeaders } from './headers.js';
 import { createUpstreamPool } from './upstream.js';
 
@@ -91,6 +92,14 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     target.breaker.succeeded();
     const out = responseHeaders(upstream.headers);
+    const encoding = encodingFor(request.headers['accept-encoding'], upstream.headers);
+    if (encoding) {
+      delete out['content-length'];
+      out['content-encoding'] = encoding;
+      out.vary = out.vary ? `${String(out.vary)}, accept-encoding` : 'accept-encoding';
+      reply.code(upstream.statusCode).headers(out);
+      return reply.send(compressStream(upstream.body, encoding));
+    }
     reply.code(upstream.statusCode).headers(out);
     // A small body of known length goes out with the headers in one write; anything else streams.
     const length = Number(upstream.headers['content-length'] ?? Infinity);
@@ -102,7 +111,7 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const target = targets.get(name) as Upstream;
     const handler = (request: FastifyRequest, reply: FastifyReply) => forward(target, request, reply);
     for (const prefix of prefixes) {
-      // Upstreams compress for themselves; compressing here again would only cost time.
+      // Meridian services compress for themselves; the proxy compresses only what arrives plain.
       app.all(prefix, { compress: false, schema: { hide: true } }, handler);
       app.all(`${prefix}/*`, { compress: false, schema: { hide: true } }, handler);
     }
