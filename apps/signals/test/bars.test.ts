@@ -4,15 +4,7 @@ import { createTestContext, signedHeaders, type TestContext } from '@meridian/se
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
-
-interface WireBar {
-  ts: string;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number | null;
-}
+import type { WireBar } from './helpers.js';
 
 let ctx: TestContext;
 let app: Service;

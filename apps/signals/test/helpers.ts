@@ -2,6 +2,16 @@ import type { Service } from '@meridian/service';
 import { signedHeaders } from '@meridian/service/testing';
 import { type BarLike, toSeries } from '@meridian/market';
 
+/** A bar as the API answers it. */
+export interface WireBar {
+  ts: string;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number | null;
+}
+
 export interface DailyBar extends BarLike {
   ts: number;
 }

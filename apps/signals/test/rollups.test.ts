@@ -6,22 +6,13 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { type SignalsWorkers, startWorkers } from '../src/batch/workers.js';
-import { caller, csvOf, type DailyBar, dailyBars, loadSymbol } from './helpers.js';
+import { caller, csvOf, type DailyBar, dailyBars, loadSymbol, type WireBar } from './helpers.js';
 
 let ctx: TestContext;
 let app: Service;
 let call: ReturnType<typeof caller>;
 let workers: SignalsWorkers | undefined;
 let redis: Redis;
-
-interface WireBar {
-  ts: string;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number | null;
-}
 
 const DAY = 86_400_000;
 const weekOf = (ts: number) => {
