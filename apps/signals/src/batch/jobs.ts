@@ -65,10 +65,11 @@ export class BatchJobs {
 
   /** The batch as its owner sees it; undefined for another tenant's job or an unknown id. */
   async status(tenant: string, id: string): Promise<JobView | undefined> {
-    const job = await Job.fromId<BatchJobData, BatchResult>(this.batches, id);
+    let job = await Job.fromId<BatchJobData, BatchResult>(this.batches, id);
     if (!job || job.data.tenant !== tenant) return undefined;
-    const raw = await job.getState();
-    const state = STATES[raw] ?? 'waiting';
+    const state = STATES[await job.getState()] ?? 'waiting';
+    // Finished between the two reads: the job read first has no result or reason yet.
+    if ((state === 'completed' && !job.returnvalue) || (state === 'failed' && !job.failedReason)) job = (await Job.fromId<BatchJobData, BatchResult>(this.batches, id)) ?? job;
     const { symbols, rules, interval } = job.data;
     const links = {
       self: `/v1/jobs/${id}`,
@@ -88,7 +89,7 @@ export class BatchJobs {
     return {
       ...base,
       // 100 is kept for the finished batch: the parent still has to sum its children up.
-      progress: state === 'failed' ? share : Math.min(99, share),
+      progress: state === 'completed' ? 100 : state === 'failed' ? share : Math.min(99, share),
       counts: { symbols: symbols.length, done, failed: errors.length, rules: rules.length, events },
       errors,
     };
