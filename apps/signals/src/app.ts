@@ -25,6 +25,7 @@ export async function buildApp(options: SignalsOptions): Promise<Service> {
   const producer = queueConnection(options.config, 'producer');
   const batches = new BatchJobs(options.config, producer);
   const rollups = new RollupJobs(options.config, producer);
+  app.metrics.watchQueues(async () => ({ ...(await batches.counts()), ...(await rollups.counts()) }));
   app.addHook('onClose', async () => {
     await batches.close();
     await rollups.close();

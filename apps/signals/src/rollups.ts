@@ -29,6 +29,10 @@ export class RollupJobs {
     return true;
   }
 
+  async counts(): Promise<Record<string, Record<string, number>>> {
+    return { [QUEUES.barsRollup]: await this.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed') };
+  }
+
   close(): Promise<void> {
     return this.queue.close();
   }

@@ -1,4 +1,5 @@
 import { bullPrefix, QUEUES } from '@meridian/queue';
+import { parsePrometheusText, sampleValue } from '@meridian/telemetry';
 import type { Service } from '@meridian/service';
 import { createTestContext, type TestContext } from '@meridian/service/testing';
 import { Queue } from 'bullmq';
@@ -70,6 +71,9 @@ describe('rollups', () => {
     const delayed = await queue.getDelayed();
     await queue.close();
     expect(delayed.map((job) => job.data)).toEqual([{ interval: '1d' }]);
+    const metrics = parsePrometheusText((await call('GET', '/metrics')).body);
+    expect(sampleValue(metrics, 'bars_ingested_rows_total', { interval: '1d' })).toBe(daily.length);
+    expect(sampleValue(metrics, 'queue_jobs', { queue: 'bars.rollup', state: 'delayed' })).toBe(1);
   });
 
   it('serves weekly and monthly bars equal to aggregates of the daily ones once the job ran', async () => {

@@ -6,6 +6,7 @@ import underPressure from '@fastify/under-pressure';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Cache } from '@meridian/cache';
 import type { Config } from '@meridian/config';
+import { Metrics } from '@meridian/telemetry';
 import { createPools, type Pools } from '@meridian/db';
 import Fastify from 'fastify';
 import type { Redis } from 'ioredis';
@@ -66,6 +67,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   // Not awaited: with Redis down the service still starts, serving from memory.
   cache.start().catch((error: Error) => app.log.warn({ err: error.message }, 'cache: invalidation bus not subscribed'));
   app.decorate('cache', cache);
+  const metrics = new Metrics(config.service);
+  metrics.watchPools(db.read === db.write ? { write: db.write } : { write: db.write, read: db.read });
+  metrics.watchQueries(() => db.queries.stats());
+  metrics.watchCache(() => cache.stats());
+  app.decorate('metrics', metrics);
   app.addHook('onClose', async () => {
     cache.close();
     if (ownsDb) await db.close();
@@ -84,6 +90,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
   });
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
@@ -114,6 +123,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
   });
   if (options.publishOpenApi !== false) app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
 
   await app.register(healthRoutes, {
     checks: { postgres: () => db.write.query('SELECT 1'), redis: () => pingRedis(redis), ...options.readiness },

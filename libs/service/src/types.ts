@@ -1,5 +1,6 @@
 import type { Cache } from '@meridian/cache';
 import type { Config } from '@meridian/config';
+import type { Metrics } from '@meridian/telemetry';
 import type { Pools } from '@meridian/db';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
@@ -12,6 +13,8 @@ declare module 'fastify' {
     redis: Redis;
     /** L1 in-process + L2 Redis; see libs/cache. */
     cache: Cache;
+    /** Prometheus registry behind GET /metrics. */
+    metrics: Metrics;
   }
 }
 

@@ -1,5 +1,6 @@
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { Type } from 'typebox';
+import { parsePrometheusText, type Sample, sampleValue } from '@meridian/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createService, HttpProblem, type Service } from '../src/index.js';
 import { createTestContext, type TestContext } from '../src/testing/index.js';
@@ -136,6 +137,25 @@ describe('responses', () => {
     expect(res.headers['server-timing']).toMatch(/^signals;dur=\d+\.\d{2}$/);
     const fresh = await app.inject({ url: '/health/live', headers: { 'x-request-id': 'bad id with spaces' } });
     expect(fresh.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('exposes Prometheus metrics: requests per route template, pools, cache, runtime', async () => {
+    const before = parsePrometheusText((await app.inject('/metrics')).body);
+    const count = (samples: Sample[]) => sampleValue(samples, 'http_server_request_duration_seconds_count', { route: '/things/:id', method: 'GET', status_class: '2xx' }) ?? 0;
+    for (const id of [1, 2, 3]) expect((await app.inject(`/things/${id}?size=1`)).statusCode).toBe(200);
+    await app.inject('/no/such/route');
+    const res = await app.inject('/metrics');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    const after = parsePrometheusText(res.body);
+    expect(count(after) - count(before)).toBe(3);
+    // Unknown URLs share one label value, so scanners cannot blow up the series count.
+    expect(sampleValue(after, 'http_server_request_duration_seconds_count', { route: 'unmatched', status_class: '4xx' })).toBeGreaterThanOrEqual(1);
+    expect(after.some((s) => s.labels.route?.startsWith('/no/'))).toBe(false);
+    expect(sampleValue(after, 'pg_pool_connections', { pool: 'write', state: 'total' })).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(after, 'cache_l2_state', { measure: 'breaker_open' })).toBe(0);
+    expect(sampleValue(after, 'nodejs_eventloop_utilization_ratio')).toBeGreaterThanOrEqual(0);
+    expect(after.every((s) => s.labels.service === 'signals')).toBe(true);
   });
 
   it('publishes an OpenAPI document of its routes', async () => {

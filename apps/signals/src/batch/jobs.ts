@@ -27,10 +27,12 @@ const STATES: Record<string, JobView['state']> = {
 /** Submitting batches as BullMQ flows (one parent, one child per symbol) and reading their state. */
 export class BatchJobs {
   private readonly batches: Queue<BatchJobData>;
+  private readonly symbols: Queue<SymbolJobData>;
   private readonly flows: FlowProducer;
 
   constructor(private readonly config: Config, connection: Redis) {
     this.batches = createQueue<BatchJobData>(config, QUEUES.signalsBatch, connection);
+    this.symbols = createQueue<SymbolJobData>(config, QUEUES.signalsSymbol, connection);
     this.flows = new FlowProducer({ connection, prefix: bullPrefix(config) });
   }
 
@@ -95,7 +97,14 @@ export class BatchJobs {
     };
   }
 
+  /** Jobs per state in both queues, for GET /metrics. */
+  async counts(): Promise<Record<string, Record<string, number>>> {
+    const states = ['waiting', 'active', 'delayed', 'waiting-children', 'completed', 'failed'] as const;
+    const [batches, symbols] = await Promise.all([this.batches.getJobCounts(...states), this.symbols.getJobCounts(...states)]);
+    return { [QUEUES.signalsBatch]: batches, [QUEUES.signalsSymbol]: symbols };
+  }
+
   async close(): Promise<void> {
-    await Promise.all([this.batches.close(), this.flows.close()]);
+    await Promise.all([this.batches.close(), this.symbols.close(), this.flows.close()]);
   }
 }

@@ -71,6 +71,7 @@ export const barRoutes: FastifyPluginAsyncTypebox<BarRoutesOptions> = async (app
     const id = await instrumentId(request.query.symbol);
     try {
       const counts = await ingestBars(app.db.write, { instrumentId: id, interval, format, source: request.body as Readable });
+      app.metrics.ingestedRows.inc({ interval }, counts.inserted + counts.updated);
       await options.onIngested?.(request.query.symbol, interval);
       return { symbol: request.query.symbol, interval, ...counts, rejected: 0 };
     } catch (error) {

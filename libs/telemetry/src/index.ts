@@ -1,0 +1,2 @@
+export { Metrics, type CacheCounts, type PoolCounts, type QueryCounts } from './metrics.js';
+export { parsePrometheusText, sampleValue, type Sample } from './prometheus-text.js';
