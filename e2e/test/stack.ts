@@ -14,10 +14,14 @@ export async function stackEnv(ctx: TestContext, extra: Record<string, string> =
 }
 
 /** Runs every built service as a real process, the way `npm start` does. */
-export async function startStack(env: Record<string, string>, services: readonly string[] = SERVICE_NAMES): Promise<{ stack: RunningStack; url: (s: string) => string }> {
+export async function startStack(
+  env: Record<string, string>,
+  services: readonly string[] = SERVICE_NAMES,
+  onLine?: (name: string, line: string) => void,
+): Promise<{ stack: RunningStack; url: (s: string) => string }> {
   await migrate({ databaseUrl: env.DATABASE_URL as string });
   const url = (service: string) => `http://127.0.0.1:${env[`${service.toUpperCase()}_PORT`]}`;
-  const stack = startProcesses(builtProcesses(ROOT, services), env);
+  const stack = startProcesses(builtProcesses(ROOT, services), env, { onLine });
   const missing = await waitLive(services.map(url), 20_000);
   if (missing.length > 0) {
     await stack.stop();

@@ -18,6 +18,8 @@ if (!app || !existsSync(join(root, 'apps', app, 'src/main.ts'))) {
 }
 
 const ENTRY_POINTS = ['main', 'worker'].filter((name) => existsSync(join(root, 'apps', app, `src/${name}.ts`)));
+// Every app also gets telemetry.js, loaded first with `node --import` (see libs/telemetry).
+const TELEMETRY = join(root, 'libs/telemetry/src/register.ts');
 const outdir = join(root, 'dist/apps', app);
 const externals = new Set<string>();
 
@@ -41,7 +43,7 @@ const externalThirdParty: Plugin = {
 rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 const result = await build({
-  entryPoints: Object.fromEntries(ENTRY_POINTS.map((name) => [name, join(root, 'apps', app, `src/${name}.ts`)])),
+  entryPoints: { ...Object.fromEntries(ENTRY_POINTS.map((name) => [name, join(root, 'apps', app, `src/${name}.ts`)])), telemetry: TELEMETRY },
   outdir,
   bundle: true,
   platform: 'node',
@@ -64,8 +66,8 @@ function installedVersion(name: string): string {
   return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
 }
 
-// Loaded by name at run time (pino transports), so no import shows them to esbuild.
-const LOADED_BY_NAME = ['pino-pretty'];
+// Loaded by name at run time (pino transports, the OpenTelemetry ESM hook), so no import shows them to esbuild.
+const LOADED_BY_NAME = ['pino-pretty', '@opentelemetry/instrumentation'];
 for (const name of LOADED_BY_NAME) externals.add(name);
 const builtins = new Set((await import('node:module')).builtinModules);
 const dependencies = Object.fromEntries(

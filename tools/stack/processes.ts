@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { formatLine } from './logs.js';
 
@@ -28,7 +28,8 @@ export interface RunningStack {
 }
 
 /** Starts each process with its logs interleaved, one readable line each, prefixed by its name. */
-export function startProcesses(specs: ProcessSpec[], env: NodeJS.ProcessEnv): RunningStack {
+/** `onLine` sees each raw output line too (tests read the JSON logs). */
+export function startProcesses(specs: ProcessSpec[], env: NodeJS.ProcessEnv, options: { onLine?: (name: string, line: string) => void } = {}): RunningStack {
   const tty = process.stdout.isTTY === true;
   const children = new Map<string, ChildProcess>();
   let stopping = false;
@@ -36,10 +37,15 @@ export function startProcesses(specs: ProcessSpec[], env: NodeJS.ProcessEnv): Ru
   const failed = new Promise<string>((resolve) => (reportFailure = resolve));
 
   for (const spec of specs) {
-    const child = spawn(process.execPath, ['--enable-source-maps', spec.script], { env: { ...env, LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const telemetry = join(dirname(spec.script), 'telemetry.js');
+    const flags = existsSync(telemetry) ? ['--enable-source-maps', '--import', telemetry] : ['--enable-source-maps'];
+    const child = spawn(process.execPath, [...flags, spec.script], { env: { ...env, LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'pipe'] });
     children.set(spec.name, child);
     for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${formatLine(spec.name, line, tty)}\n`));
+      createInterface({ input: stream }).on('line', (line) => {
+        options.onLine?.(spec.name, line);
+        process.stdout.write(`${formatLine(spec.name, line, tty)}\n`);
+      });
     }
     child.once('exit', (code, signal) => {
       children.delete(spec.name);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '@meridian/config';
 import { type ConnectionOptions, type JobsOptions, Queue, type QueueOptions } from 'bullmq';
+import { BullMQOtel } from 'bullmq-otel';
 import { Redis } from 'ioredis';
 
 /** Every queue Meridian uses; a name is also the job name inside it. */
@@ -13,6 +14,12 @@ export const QUEUES = {
   barsRollup: 'bars.rollup',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/**
+ * Trace context rides with each job, so the worker's span is a child of the request that queued
+ * it. Without an OpenTelemetry SDK in the process this is the API's no-op tracer.
+ */
+export const queueTelemetry = new BullMQOtel({ tracerName: 'meridian-queue' });
 
 /** BullMQ keys live under the environment's Redis prefix, like every other key. */
 export function bullPrefix(config: Config): string {
@@ -47,7 +54,7 @@ export function jobDefaults(config: Config): JobsOptions {
 }
 
 export function createQueue<T>(config: Config, name: QueueName, connection: ConnectionOptions): Queue<T> {
-  const options: QueueOptions = { connection, prefix: bullPrefix(config), defaultJobOptions: jobDefaults(config) };
+  const options: QueueOptions = { connection, prefix: bullPrefix(config), defaultJobOptions: jobDefaults(config), telemetry: queueTelemetry };
   return new Queue<T>(name, options);
 }
 

@@ -6,7 +6,7 @@ import underPressure from '@fastify/under-pressure';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Cache } from '@meridian/cache';
 import type { Config } from '@meridian/config';
-import { Metrics } from '@meridian/telemetry';
+import { activeTraceIds, Metrics, nameServerSpan } from '@meridian/telemetry';
 import { createPools, type Pools } from '@meridian/db';
 import Fastify from 'fastify';
 import type { Redis } from 'ioredis';
@@ -85,6 +85,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    const ids = activeTraceIds();
+    if (ids) {
+      reply.header('x-trace-id', ids.trace_id);
+      nameServerSpan(request.method, request.routeOptions.url);
+    }
   });
   // Responses finished while closing end their keep-alive connection, or close would wait on it.
   let closing = false;

@@ -1,2 +1,3 @@
 export { Metrics, type CacheCounts, type PoolCounts, type QueryCounts } from './metrics.js';
 export { parsePrometheusText, sampleValue, type Sample } from './prometheus-text.js';
+export { activeTraceIds, nameServerSpan } from './context.js';

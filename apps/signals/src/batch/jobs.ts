@@ -1,5 +1,5 @@
 import type { Config } from '@meridian/config';
-import { createQueue, deterministicJobId, jobDefaults, QUEUES, bullPrefix } from '@meridian/queue';
+import { bullPrefix, createQueue, deterministicJobId, jobDefaults, QUEUES, queueTelemetry } from '@meridian/queue';
 import { FlowProducer, Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type BatchJobData, type BatchResult, type BatchRule, childId, type SymbolJobData, type SymbolResult } from './payloads.js';
@@ -33,7 +33,7 @@ export class BatchJobs {
   constructor(private readonly config: Config, connection: Redis) {
     this.batches = createQueue<BatchJobData>(config, QUEUES.signalsBatch, connection);
     this.symbols = createQueue<SymbolJobData>(config, QUEUES.signalsSymbol, connection);
-    this.flows = new FlowProducer({ connection, prefix: bullPrefix(config) });
+    this.flows = new FlowProducer({ connection, prefix: bullPrefix(config), telemetry: queueTelemetry });
   }
 
   /**

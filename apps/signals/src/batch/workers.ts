@@ -1,7 +1,7 @@
 import { Cache } from '@meridian/cache';
 import type { Config } from '@meridian/config';
 import { createPools, type Pools } from '@meridian/db';
-import { bullPrefix, QUEUES, queueConnection } from '@meridian/queue';
+import { bullPrefix, QUEUES, queueConnection, queueTelemetry } from '@meridian/queue';
 import { createLogger, createRedis } from '@meridian/service';
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -36,7 +36,7 @@ export async function startWorkers(config: Config, options: WorkerOptions = {}):
   const market = new MarketData(db, cache);
   const deps: ProcessDeps = { db, market, results: new SignalResults(db, cache, market) };
   const connection = queueConnection(config, 'worker');
-  const shared = { connection, prefix: bullPrefix(config), concurrency: config.queue.concurrency };
+  const shared = { connection, prefix: bullPrefix(config), concurrency: config.queue.concurrency, telemetry: queueTelemetry };
   const limiter = config.queue.rateMax > 0 ? { limiter: { max: config.queue.rateMax, duration: config.queue.rateDurationMs } } : {};
   const step = options.processSymbol ?? processSymbol;
 

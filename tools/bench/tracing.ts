@@ -1,0 +1,88 @@
+/**
+ * Cost of tracing on a proxied signals read: gateway + signals with tracing off, on at 100 %
+ * sampling and on at 10 %, exporting over OTLP/HTTP to a receiver on loopback. Each mode gets
+ * its own start of the stack; the modes alternate twice and the ratios use the mean of both.
+ *
+ *   npm run build && npm run bench:tracing        (BENCH_SECONDS=8, BENCH_CONNECTIONS=50)
+ */
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { migrate } from '@meridian/db/migrate';
+import { createTestContext } from '@meridian/service/testing';
+import { loadDemoData } from '../data/demo.js';
+import { builtProcesses, startProcesses, waitLive } from '../stack/processes.js';
+import { autocannon, log, ratio, ROOT } from './lib/load.js';
+import { benchEnv, createApiKey } from './lib/stack.js';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ports = { gateway: 3920, signals: 3921 };
+const HOT = '/v1/signals?symbol=SPX&rule=ma-cross&fast=20&slow=50';
+
+// The receiver takes what the exporters send and counts it, as a collector's OTLP endpoint would.
+let exported = 0;
+let spans = 0;
+const receiver = createServer((request, response) => {
+  let body = '';
+  request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+  request.on('end', () => {
+    exported++;
+    spans += (body.match(/"spanId"/g) ?? []).length;
+    response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  });
+}).listen(0, '127.0.0.1');
+await once(receiver, 'listening');
+const endpoint = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+
+const ctx = await createTestContext();
+await migrate({ databaseUrl: ctx.database.url });
+await loadDemoData(ctx.config('signals').database, () => undefined);
+
+const MODES = {
+  off: {},
+  'on, 100 %': { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_always_on' },
+  'on, 10 %': { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+} as const;
+type Mode = keyof typeof MODES;
+const results: Record<Mode, number[]> = { off: [], 'on, 100 %': [], 'on, 10 %': [] };
+const servers = builtProcesses(ROOT, ['gateway', 'signals']).filter((spec) => !spec.name.endsWith(':worker'));
+if (servers.length !== 2) throw new Error('built bundles missing: run `npm run build` first');
+let key = '';
+
+try {
+  for (const round of [1, 2]) {
+    for (const [mode, extra] of Object.entries(MODES) as [Mode, Record<string, string>][]) {
+      const env = benchEnv(ctx, ports, extra);
+      const stack = startProcesses(servers, env);
+      try {
+        const base = `http://127.0.0.1:${ports.gateway}`;
+        if ((await waitLive([base, `http://127.0.0.1:${ports.signals}`], 20_000)).length > 0) throw new Error('services did not start');
+        key ||= await createApiKey(env);
+        const headers = { authorization: `Bearer ${key}` };
+        await autocannon(`${base}${HOT}`, { seconds: 2, connections, headers });
+        const before = spans;
+        const run = await autocannon(`${base}${HOT}`, { seconds, connections, headers });
+        if (run.non2xx > 0 || run.errors > 0) throw new Error(`${mode}: ${run.non2xx} non-2xx, ${run.errors} errors`);
+        results[mode].push(run.rps);
+        log(`round ${round}, tracing ${mode}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99} ms, ${spans - before} spans received so far in this run`);
+      } finally {
+        await stack.stop();
+      }
+    }
+  }
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const report = {
+    route: `GET ${HOT} through the gateway`,
+    seconds,
+    connections,
+    rps: Object.fromEntries(Object.entries(results).map(([mode, values]) => [mode, values.map(Math.round)])),
+    ratioOn100: ratio(mean(results['on, 100 %']), mean(results.off)),
+    ratioOn10: ratio(mean(results['on, 10 %']), mean(results.off)),
+    exportRequests: exported,
+    spansReceived: spans,
+  };
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+} finally {
+  receiver.close();
+  await ctx.cleanup();
+}

@@ -1,0 +1,42 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DEFAULT_PORTS } from '@meridian/config';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+// No Docker engine or compose plugin runs here, so `docker compose config` cannot check these
+// files; this test checks what it would catch that matters: they parse, and they agree.
+const infra = resolve(import.meta.dirname, '../../infra');
+const load = (file: string) => parse(readFileSync(join(infra, file), 'utf8')) as Record<string, unknown>;
+
+interface Compose {
+  services: Record<string, { image: string; volumes?: string[]; ports?: string[]; profiles?: string[] }>;
+}
+
+describe('infra files', () => {
+  const compose = load('docker-compose.yml') as unknown as Compose;
+
+  it('mount only files that exist', () => {
+    const mounts = Object.values(compose.services).flatMap((service) => service.volumes ?? []).map((volume) => volume.split(':')[0] as string);
+    expect(mounts.length).toBeGreaterThan(0);
+    for (const mount of mounts) expect(existsSync(join(infra, mount)), mount).toBe(true);
+  });
+
+  it('pin every image to a version', () => {
+    for (const [name, service] of Object.entries(compose.services)) expect(service.image, name).toMatch(/:[\w.-]+$/);
+  });
+
+  it('send the collector traces to the Jaeger service of the compose file', () => {
+    const collector = load('otel-collector.yaml') as { exporters: Record<string, { endpoint: string }>; service: { pipelines: Record<string, { exporters: string[] }> } };
+    const host = collector.exporters['otlp/jaeger']?.endpoint.split(':')[0];
+    expect(Object.keys(compose.services)).toContain(host);
+    expect(collector.service.pipelines.traces?.exporters).toEqual(['otlp/jaeger']);
+    expect(compose.services['otel-collector']?.ports).toEqual(expect.arrayContaining(['127.0.0.1:4318:4318']));
+  });
+
+  it('scrape every service on its default port', () => {
+    const prometheus = load('prometheus.yml') as { scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
+    const targets = prometheus.scrape_configs.find((job) => job.job_name === 'meridian')?.static_configs.flatMap((c) => c.targets) ?? [];
+    expect(targets.map((target) => Number(target.split(':')[1])).sort()).toEqual(Object.values(DEFAULT_PORTS).sort());
+  });
+});
