@@ -10,35 +10,38 @@ export interface InterleaveOptions {
   warmup: number;
 }
 
-export function interleave<K extends string>(tasks: Record<K, () => unknown>, { rounds, warmup }: InterleaveOptions): Record<K, number> {
-  const names = Object.keys(tasks) as K[];
-  const samples = new Map<K, number[]>(names.map((name) => [name, []]));
+/** The calls of a run in order: each round every contender once, starting one further along. */
+function* schedule<K extends string>(names: readonly K[], { rounds, warmup }: InterleaveOptions): Generator<{ name: K; timed: boolean }> {
   for (let round = 0; round < warmup + rounds; round++) {
-    for (let k = 0; k < names.length; k++) {
-      const name = names[(round + k) % names.length] as K;
-      const started = performance.now();
-      tasks[name]();
-      const elapsed = performance.now() - started;
-      if (round >= warmup) samples.get(name)?.push(elapsed);
-    }
+    for (let k = 0; k < names.length; k++) yield { name: names[(round + k) % names.length] as K, timed: round >= warmup };
   }
-  return Object.fromEntries(names.map((name) => [name, median(samples.get(name) ?? [])])) as Record<K, number>;
 }
 
-/** interleave() for asynchronous contenders: each round awaits one call of each. */
-export async function interleaveAsync<K extends string>(tasks: Record<K, () => Promise<unknown>>, { rounds, warmup }: InterleaveOptions): Promise<Record<K, number>> {
+function medians<K extends string>(samples: Map<K, number[]>): Record<K, number> {
+  return Object.fromEntries([...samples].map(([name, values]) => [name, median(values)])) as Record<K, number>;
+}
+
+export function interleave<K extends string>(tasks: Record<K, () => unknown>, options: InterleaveOptions): Record<K, number> {
   const names = Object.keys(tasks) as K[];
   const samples = new Map<K, number[]>(names.map((name) => [name, []]));
-  for (let round = 0; round < warmup + rounds; round++) {
-    for (let k = 0; k < names.length; k++) {
-      const name = names[(round + k) % names.length] as K;
-      const started = performance.now();
-      await tasks[name]();
-      const elapsed = performance.now() - started;
-      if (round >= warmup) samples.get(name)?.push(elapsed);
-    }
+  for (const { name, timed } of schedule(names, options)) {
+    const started = performance.now();
+    tasks[name]();
+    if (timed) samples.get(name)?.push(performance.now() - started);
   }
-  return Object.fromEntries(names.map((name) => [name, median(samples.get(name) ?? [])])) as Record<K, number>;
+  return medians(samples);
+}
+
+/** interleave() for asynchronous contenders: each call is awaited before the next starts. */
+export async function interleaveAsync<K extends string>(tasks: Record<K, () => Promise<unknown>>, options: InterleaveOptions): Promise<Record<K, number>> {
+  const names = Object.keys(tasks) as K[];
+  const samples = new Map<K, number[]>(names.map((name) => [name, []]));
+  for (const { name, timed } of schedule(names, options)) {
+    const started = performance.now();
+    await tasks[name]();
+    if (timed) samples.get(name)?.push(performance.now() - started);
+  }
+  return medians(samples);
 }
 
 function median(values: number[]): number {
