@@ -6,9 +6,9 @@ import underPressure from '@fastify/under-pressure';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Cache } from '@meridian/cache';
 import type { Config } from '@meridian/config';
-import { activeTraceIds, Metrics, nameServerSpan } from '@meridian/telemetry';
+import { activeTraceIds, Metrics, traceRequests, tracingEnabled } from '@meridian/telemetry';
 import { createPools, type Pools } from '@meridian/db';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { type Caller, requireInternalAuth } from './internal-auth.js';
 import { healthRoutes, type ReadinessCheck } from './health.js';
@@ -56,6 +56,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // First of all hooks, so that everything after it (auth, handlers, errors) runs in the span.
+  // The cast drops the TypeBox type provider, which only types schemas; these hooks use none.
+  if (tracingEnabled()) traceRequests(app as unknown as FastifyInstance);
+
   const ownsDb = !options.db;
   const ownsRedis = !options.redis;
   const db = options.db ?? createPools(config.database, `meridian-${config.service}`, app.log);
@@ -86,10 +90,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     const ids = activeTraceIds();
-    if (ids) {
-      reply.header('x-trace-id', ids.trace_id);
-      nameServerSpan(request.method, request.routeOptions.url);
-    }
+    if (ids) reply.header('x-trace-id', ids.trace_id);
   });
   // Responses finished while closing end their keep-alive connection, or close would wait on it.
   let closing = false;

@@ -9,11 +9,3 @@ export function activeTraceIds(): { trace_id: string; span_id: string } | undefi
   return traceFlags & 1 ? { trace_id: traceId, span_id: spanId } : undefined;
 }
 
-/** Names the active server span `GET /v1/bars/:id` and sets `http.route`, once Fastify knows the route. */
-export function nameServerSpan(method: string, route: string | undefined): void {
-  if (!route) return;
-  const span = trace.getActiveSpan();
-  if (!span?.isRecording()) return;
-  span.updateName(`${method} ${route}`);
-  span.setAttribute('http.route', route);
-}

@@ -1,3 +1,4 @@
 export { Metrics, type CacheCounts, type PoolCounts, type QueryCounts } from './metrics.js';
 export { parsePrometheusText, sampleValue, type Sample } from './prometheus-text.js';
-export { activeTraceIds, nameServerSpan } from './context.js';
+export { activeTraceIds } from './context.js';
+export { traceRequests, tracingEnabled } from './server-spans.js';

@@ -1,10 +1,8 @@
 import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { NodeSDK, resources } from '@opentelemetry/sdk-node';
 
 /**
@@ -19,10 +17,11 @@ export function serviceName(entry = process.argv[1] ?? '', registerUrl = import.
 
 /**
  * Starts the OpenTelemetry SDK when OTEL_EXPORTER_OTLP_ENDPOINT is set: OTLP/HTTP export in
- * batches, parent-based sampling from OTEL_TRACES_SAMPLER(_ARG), and the http, undici, pg and
- * ioredis instrumentations. Fastify's own instrumentation (a span per hook) is left out: it
- * costs more than half the throughput of a cached read, and the server span named after the
- * route template (see nameServerSpan) says what it would. Without an endpoint nothing runs.
+ * batches, parent-based sampling from OTEL_TRACES_SAMPLER(_ARG), and the pg and ioredis
+ * instrumentations. Server spans come from Fastify hooks (server-spans.ts) and the gateway
+ * injects the context into what it forwards: the generic http and undici instrumentations and
+ * @fastify/otel (a span per hook) cost more per request than a whole cached read. Without an
+ * endpoint nothing runs.
  */
 export function startTracing(): NodeSDK | undefined {
   if (!process.env.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined;
@@ -38,11 +37,6 @@ export function startTracing(): NodeSDK | undefined {
     }),
     traceExporter: new OTLPTraceExporter(),
     instrumentations: [
-      new HttpInstrumentation({
-        // Probes and scrapes would be most of the traces and tell nothing.
-        ignoreIncomingRequestHook: (request) => /^\/(health|metrics)/.test(request.url ?? ''),
-      }),
-      new UndiciInstrumentation(),
       new PgInstrumentation({ requireParentSpan: true }),
       new IORedisInstrumentation({ requireParentSpan: true }),
     ],

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { UPSTREAM_PREFIXES, type UpstreamName } from '@meridian/contracts';
+import { context, propagation } from '@opentelemetry/api';
 import { HttpProblem, INTERNAL_HEADER, signInternal } from '@meridian/service';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -75,6 +76,9 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       'x-forwarded-for': request.ip,
       [INTERNAL_HEADER]: signInternal(internalSecret, request.method, request.url, request.caller),
     });
+    // The service's span becomes a child of the gateway's; without a tracing SDK this does nothing
+    // and the client's own traceparent passes through untouched.
+    propagation.inject(context.active(), headers);
     let upstream: Dispatcher.ResponseData;
     try {
       upstream = await send(target, request, headers);

@@ -1,0 +1,39 @@
+import { context, propagation, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+const SPAN = Symbol('meridian.span');
+const UNTRACED = /^\/(health|metrics)(\/|$|\?)/;
+type Traced = FastifyRequest & { [SPAN]?: Span };
+
+/** Whether this process started the SDK (libs/telemetry/src/register.ts). */
+export const tracingEnabled = (): boolean => process.env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined && process.env.OTEL_EXPORTER_OTLP_ENDPOINT !== '';
+
+/**
+ * One server span per request, made in Fastify's own hooks instead of by the generic http
+ * instrumentation (which costs more per request): the parent comes from the incoming
+ * `traceparent`, the name from the route template, and the rest of the request runs inside the
+ * span's context so pg, ioredis, undici and BullMQ spans become its children.
+ */
+export function traceRequests(app: FastifyInstance): void {
+  const tracer = trace.getTracer('meridian-http');
+  app.addHook('onRequest', (request: Traced, _reply: FastifyReply, done: () => void) => {
+    if (UNTRACED.test(request.url)) return done();
+    const route = request.routeOptions.url;
+    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    const span = tracer.startSpan(route ? `${request.method} ${route}` : request.method, {
+      kind: SpanKind.SERVER,
+      attributes: { 'http.request.method': request.method, 'url.path': request.url.split('?')[0], ...(route ? { 'http.route': route } : {}) },
+    }, parent);
+    request[SPAN] = span;
+    context.with(trace.setSpan(parent, span), done);
+  });
+  app.addHook('onResponse', (request: Traced, reply: FastifyReply, done: () => void) => {
+    const span = request[SPAN];
+    if (span) {
+      span.setAttribute('http.response.status_code', reply.statusCode);
+      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
+    done();
+  });
+}
