@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEFAULT_PORTS } from '@meridian/config';
+import { DEFAULT_PORTS, loadConfig } from '@meridian/config';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
@@ -34,9 +34,10 @@ describe('infra files', () => {
     expect(compose.services['otel-collector']?.ports).toEqual(expect.arrayContaining(['127.0.0.1:4318:4318']));
   });
 
-  it('scrape every service on its default port', () => {
+  it('scrape every service and the signals worker on their default ports', () => {
     const prometheus = load('prometheus.yml') as { scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
-    const targets = prometheus.scrape_configs.find((job) => job.job_name === 'meridian')?.static_configs.flatMap((c) => c.targets) ?? [];
-    expect(targets.map((target) => Number(target.split(':')[1])).sort()).toEqual(Object.values(DEFAULT_PORTS).sort());
+    const ports = (job: string) => prometheus.scrape_configs.find((j) => j.job_name === job)?.static_configs.flatMap((c) => c.targets).map((t) => Number(t.split(':')[1])) ?? [];
+    expect(ports('meridian').sort()).toEqual(Object.values(DEFAULT_PORTS).sort());
+    expect(ports('meridian-workers')).toEqual([loadConfig('signals', {}).queue.workerMetricsPort]);
   });
 });

@@ -1,5 +1,6 @@
 import { evaluateRule, parseRuleSpec } from '@meridian/market';
 import { bullPrefix, QUEUES } from '@meridian/queue';
+import { parsePrometheusText, sampleValue } from '@meridian/telemetry';
 import type { Service } from '@meridian/service';
 import { createTestContext, signedHeaders, type TestContext } from '@meridian/service/testing';
 import { Job, Queue } from 'bullmq';
@@ -166,6 +167,20 @@ describe('POST /v1/signals/batch', () => {
     expect(events.at(-1)).toMatchObject({ event: 'completed', data: { progress: 100, state: 'completed' } });
     const progress = events.map((e) => e.data.progress);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
+  });
+
+  it('counts the jobs the worker ran at its own GET /metrics, retries and failures included', async () => {
+    const res = await fetch(`http://127.0.0.1:${workers.metricsPort}/metrics`);
+    expect(res.status).toBe(200);
+    const samples = parsePrometheusText(await res.text());
+    const count = (queue: string, outcome: string) => sampleValue(samples, 'queue_job_duration_seconds_count', { queue, outcome, service: 'signals-worker' }) ?? 0;
+    // Four symbols of the first batch, four of the SSE batch and one manual job that failed;
+    // FLAKY's first attempt fails in both batches.
+    expect(count('signals.symbol', 'completed')).toBeGreaterThanOrEqual(8);
+    expect(count('signals.symbol', 'retrying')).toBe(2);
+    expect(count('signals.symbol', 'failed')).toBe(1);
+    expect(count('signals.batch', 'completed')).toBeGreaterThanOrEqual(2);
+    expect((await fetch(`http://127.0.0.1:${workers.metricsPort}/other`)).status).toBe(404);
   });
 
   it('hides another tenant\'s job', async () => {

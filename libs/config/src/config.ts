@@ -52,6 +52,8 @@ export interface QueueConfig {
   /** Finished jobs are removed after this long, so Redis does not grow. */
   keepCompletedS: number;
   keepFailedS: number;
+  /** Where a worker process serves GET /metrics; 0 picks a free port. */
+  workerMetricsPort: number;
 }
 
 export interface GatewayConfig {
@@ -128,6 +130,7 @@ export function loadConfig(service: ServiceName, env: Env = process.env): Config
       backoffMs: int(env, 'JOB_BACKOFF_MS', 1000, 1, 3_600_000),
       keepCompletedS: int(env, 'JOB_KEEP_COMPLETED_S', 86_400, 1, 31_536_000),
       keepFailedS: int(env, 'JOB_KEEP_FAILED_S', 7 * 86_400, 1, 31_536_000),
+      workerMetricsPort: int(env, 'WORKER_METRICS_PORT', ports[service] === 0 ? 0 : ports[service] + 100, 0, 65535),
     },
   };
 }

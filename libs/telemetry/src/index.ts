@@ -2,3 +2,4 @@ export { Metrics, type CacheCounts, type PoolCounts, type QueryCounts } from './
 export { parsePrometheusText, sampleValue, type Sample } from './prometheus-text.js';
 export { activeTraceIds } from './context.js';
 export { traceRequests, tracingEnabled } from './server-spans.js';
+export { serveMetrics } from './serve.js';

@@ -166,6 +166,18 @@ export class Metrics {
     });
   }
 
+  /** For worker processes: every job that ends, by queue and outcome, with its processing time. */
+  jobOutcomes(): { observe(queue: string, outcome: 'completed' | 'failed' | 'retrying', seconds: number): void } {
+    const durations = new Histogram({
+      name: 'queue_job_duration_seconds',
+      help: 'Processing time of jobs in this worker, by queue and outcome (completed, failed for good, failed and retrying).',
+      labelNames: ['queue', 'outcome'],
+      buckets: DURATION_BUCKETS,
+      registers: [this.registry],
+    });
+    return { observe: (queue, outcome, seconds) => durations.observe({ queue, outcome }, seconds) };
+  }
+
   text(): Promise<string> {
     return this.registry.metrics();
   }

@@ -3,7 +3,8 @@ import type { Config } from '@meridian/config';
 import { createPools, type Pools } from '@meridian/db';
 import { bullPrefix, QUEUES, queueConnection, queueTelemetry } from '@meridian/queue';
 import { createLogger, createRedis } from '@meridian/service';
-import { type Job, Worker } from 'bullmq';
+import { Metrics, serveMetrics } from '@meridian/telemetry';
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { MarketData } from '../market-data.js';
 import { processRollup, type RollupJobData } from '../rollups.js';
@@ -20,6 +21,8 @@ export interface WorkerOptions {
 
 export interface SignalsWorkers {
   workers: Worker[];
+  /** Where GET /metrics of this process answers. */
+  metricsPort: number;
   close(): Promise<void>;
 }
 
@@ -46,16 +49,30 @@ export async function startWorkers(config: Config, options: WorkerOptions = {}):
     // One refresh at a time: two would only wait on each other's lock.
     new Worker<RollupJobData>(QUEUES.barsRollup, (job) => processRollup({ db, cache }, job), { ...shared, concurrency: 1 }),
   ];
+  const metrics = new Metrics('signals-worker');
+  metrics.watchPools({ write: db.write });
+  metrics.watchQueries(() => db.queries.stats());
+  metrics.watchCache(() => cache.stats());
+  const outcomes = metrics.jobOutcomes();
+  const seconds = (job: Job | undefined) => (job?.processedOn ? ((job.finishedOn ?? Date.now()) - job.processedOn) / 1000 : 0);
   for (const worker of workers) {
-    worker.on('failed', (job, error) => log.warn({ queue: worker.name, job: job?.id, attempt: job?.attemptsMade, err: error.message }, 'job failed'));
+    worker.on('completed', (job) => outcomes.observe(worker.name, 'completed', seconds(job)));
+    worker.on('failed', (job, error) => {
+      const retrying = job !== undefined && job.attemptsMade < (job.opts.attempts ?? 1) && !(error instanceof UnrecoverableError);
+      outcomes.observe(worker.name, retrying ? 'retrying' : 'failed', seconds(job));
+      log.warn({ queue: worker.name, job: job?.id, attempt: job?.attemptsMade, err: error.message }, 'job failed');
+    });
     worker.on('error', (error) => log.error({ queue: worker.name, err: error.message }, 'worker error'));
   }
+  const server = await serveMetrics(metrics, config.host, config.queue.workerMetricsPort);
   await Promise.all(workers.map((worker) => worker.waitUntilReady()));
-  log.info({ queues: workers.map((w) => w.name), concurrency: config.queue.concurrency }, 'signals workers ready');
+  log.info({ queues: workers.map((w) => w.name), concurrency: config.queue.concurrency, metrics: `http://${config.host}:${server.port}/metrics` }, 'signals workers ready');
 
   return {
     workers,
+    metricsPort: server.port,
     async close() {
+      await server.close();
       // Running jobs finish first; a job cut off by a crash is picked up again as stalled.
       await Promise.all(workers.map((worker) => worker.close()));
       cache.close();

@@ -46,6 +46,7 @@ export async function createTestContext(options: { emptyDatabase?: boolean } = {
       REDIS_PREFIX: redisPrefix,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       ...Object.fromEntries(SERVICE_NAMES.map((name) => [`${name.toUpperCase()}_PORT`, '0'])),
+      WORKER_METRICS_PORT: '0',
       ...extra,
     };
     return Object.fromEntries(Object.entries(base).filter((entry): entry is [string, string] => entry[1] !== undefined));
