@@ -34,8 +34,6 @@ export const NAMESPACES = {
   apikeys: { ...DEFAULTS, ttlMs: MINUTE, graceMs: 0, codec: 'json' },
 } satisfies Record<string, NamespaceOptions>;
 
-export type NamespaceName = keyof typeof NAMESPACES;
-
 export function namespaceOptions(name: string, overrides: Partial<NamespaceOptions> = {}): NamespaceOptions {
   return { ...((NAMESPACES as Record<string, NamespaceOptions>)[name] ?? DEFAULTS), ...overrides };
 }
