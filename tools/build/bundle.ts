@@ -84,4 +84,4 @@ const nested = join(root, 'apps', app, 'node_modules');
 if (existsSync(nested)) symlinkSync(nested, join(outdir, 'node_modules'), 'dir');
 
 const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
-console.log(`built dist/apps/${app}: ${ENTRY_POINTS.map((e) => `${e}.js`).join(', ')} (${(bytes / 1024).toFixed(0)} KiB with maps), ${Object.keys(dependencies).length} external packages`);
+console.log(`built dist/apps/${app}: ${[...ENTRY_POINTS, 'telemetry'].map((e) => `${e}.js`).join(', ')} (${(bytes / 1024).toFixed(0)} KiB with maps), ${Object.keys(dependencies).length} external packages`);

@@ -40,6 +40,12 @@ describe('demo data', () => {
     const logged: string[] = [];
     await loadDemoData(ctx.config('signals').database, (line) => logged.push(line));
     expect(logged).toEqual([]);
+
+    // Weekly and monthly rollups are there at once, with no API ingest to queue their refresh.
+    const { rows: months } = await db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM bars_1mo JOIN instruments i ON i.id = instrument_id WHERE i.symbol = 'SPX'",
+    );
+    expect(months[0]?.n).toBe(new Set(lines.slice(1).map((line) => line.slice(0, 7))).size);
   });
 });
 
