@@ -118,10 +118,13 @@ afterAll(async () => {
 async function traceOf(traceId: string, services: string[]): Promise<Span[]> {
   for (let i = 0; i < 100; i++) {
     const trace = spans.filter((span) => span.traceId === traceId);
-    if (services.every((service) => trace.some((span) => span.service === service))) return trace;
+    // Children often end, and are exported, before their parents: wait for every parent too.
+    const ids = new Set(trace.map((span) => span.spanId));
+    const complete = trace.every((span) => !span.parentSpanId || ids.has(span.parentSpanId));
+    if (complete && services.every((service) => trace.some((span) => span.service === service))) return trace;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`trace ${traceId} never had spans from ${services.join(', ')}; exports seen: ${exports.slice(0, 5).join(' | ')}; services seen: ${[...new Set(spans.map((s) => s.service))].join(', ')}`);
+  throw new Error(`trace ${traceId} never had spans from ${services.join(', ')} with every parent present; exports seen: ${exports.slice(0, 5).join(' | ')}; services seen: ${[...new Set(spans.map((s) => s.service))].join(', ')}`);
 }
 
 describe('one trace per request', () => {
