@@ -10,10 +10,9 @@
  *
  *   npm run build && npm run bench:signals     (BENCH_SECONDS=10, BENCH_CONNECTIONS=50)
  */
-import { Cache } from '@meridian/cache';
 import { createPools, ingestBars, InstrumentRepository } from '@meridian/db';
 import { migrate } from '@meridian/db/migrate';
-import { createRedis } from '@meridian/service';
+import { createCache, createRedis } from '@meridian/service';
 import { createTestContext } from '@meridian/service/testing';
 import { loadDemoData } from '../data/demo.js';
 import { syntheticCsv } from '../data/synthetic.js';
@@ -64,7 +63,7 @@ const stack = startProcesses(servers, env);
 const workers: RunningStack[] = [];
 const redis = createRedis(env.REDIS_URL as string, { name: 'bench-invalidator' });
 // Same prefix as the services: its deleteByTag reaches their memory through the bus, as an ingest would.
-const invalidator = await new Cache({ prefix: `${env.REDIS_PREFIX}cache:`, redis }).start();
+const invalidator = await createCache({ redisPrefix: env.REDIS_PREFIX as string }, redis).start();
 
 try {
   if ((await waitLive([base, `http://127.0.0.1:${ports.signals}`], 20_000)).length > 0) throw new Error('services did not start; run `npm run build` first');

@@ -1,5 +1,4 @@
-import { Cache } from '@meridian/cache';
-import type { Service } from '@meridian/service';
+import { createCache, type Service } from '@meridian/service';
 import { createTestContext, type TestContext } from '@meridian/service/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -80,7 +79,7 @@ describe('API key authentication', () => {
       await pools.close();
       // Still cached as valid on both instances until the message arrives.
       const redis = new Redis(gateway.config.redisUrl);
-      const cache = new Cache({ prefix: `${gateway.config.redisPrefix}cache:`, redis });
+      const cache = createCache(gateway.config, redis);
       expect(await forgetKey(cache, prefix)).toBe(true);
       cache.close();
       redis.disconnect();

@@ -1,6 +1,9 @@
 import { Type, type Static } from 'typebox';
 
-export const Symbol = Type.String({ pattern: '^[A-Z0-9][A-Z0-9._^-]{0,31}$', description: 'Upper-case ticker, e.g. SPX', examples: ['SPX'] });
+/** Upper-case ticker: for parameters that carry symbols in another shape (a comma-separated list). */
+export const SYMBOL_PATTERN = '^[A-Z0-9][A-Z0-9._^-]{0,31}$';
+
+export const Symbol = Type.String({ pattern: SYMBOL_PATTERN, description: 'Upper-case ticker, e.g. SPX', examples: ['SPX'] });
 
 export const Problem = Type.Object(
   {

@@ -1,5 +1,5 @@
 export { UPSTREAM_PREFIXES, UPSTREAM_NAMES, type UpstreamName } from './routes.js';
-export { Problem, Symbol } from './common.js';
+export { Problem, Symbol, SYMBOL_PATTERN } from './common.js';
 export { AssetClass, Instrument, NewInstrument } from './instruments.js';
 export { Strategy } from './strategies.js';
 export { Bar, BarPage, BarsRejected, BarPageQuery, BarSeriesQuery, IngestQuery, IngestResult, Interval } from './bars.js';

@@ -7,3 +7,4 @@ export type { Service } from './types.js';
 export { INTERNAL_HEADER, signInternal, verifyInternal, type Caller } from './internal-auth.js';
 export { probeServices, type ProbeResult } from './probe.js';
 export { createLogger } from './logger.js';
+export { cachePrefix, createCache, processMetrics } from './process-parts.js';

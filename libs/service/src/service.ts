@@ -4,9 +4,9 @@ import compress from '@fastify/compress';
 import swagger from '@fastify/swagger';
 import underPressure from '@fastify/under-pressure';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Cache } from '@meridian/cache';
 import type { Config } from '@meridian/config';
-import { activeTraceIds, Metrics, traceRequests, tracingEnabled } from '@meridian/telemetry';
+import { activeTraceIds, traceRequests, tracingEnabled } from '@meridian/telemetry';
+import { createCache, processMetrics } from './process-parts.js';
 import { createPools, type Pools } from '@meridian/db';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -58,7 +58,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 
   // First of all hooks, so that everything after it (auth, handlers, errors) runs in the span.
   // The cast drops the TypeBox type provider, which only types schemas; these hooks use none.
-  if (tracingEnabled()) traceRequests(app as unknown as FastifyInstance);
+  const tracing = tracingEnabled();
+  if (tracing) traceRequests(app as unknown as FastifyInstance);
 
   const ownsDb = !options.db;
   const ownsRedis = !options.redis;
@@ -67,14 +68,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   app.decorate('config', config);
   app.decorate('db', db);
   app.decorate('redis', redis);
-  const cache = new Cache({ prefix: `${config.redisPrefix}cache:`, redis, logger: app.log });
+  const cache = createCache(config, redis, app.log);
   // Not awaited: with Redis down the service still starts, serving from memory.
   cache.start().catch((error: Error) => app.log.warn({ err: error.message }, 'cache: invalidation bus not subscribed'));
   app.decorate('cache', cache);
-  const metrics = new Metrics(config.service);
-  metrics.watchPools(db.read === db.write ? { write: db.write } : { write: db.write, read: db.read });
-  metrics.watchQueries(() => db.queries.stats());
-  metrics.watchCache(() => cache.stats());
+  const metrics = processMetrics(config.service, db, cache);
   app.decorate('metrics', metrics);
   app.addHook('onClose', async () => {
     cache.close();
@@ -89,8 +87,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    const ids = activeTraceIds();
-    if (ids) reply.header('x-trace-id', ids.trace_id);
+    if (tracing) {
+      const ids = activeTraceIds();
+      if (ids) reply.header('x-trace-id', ids.trace_id);
+    }
   });
   // Responses finished while closing end their keep-alive connection, or close would wait on it.
   let closing = false;

@@ -12,8 +12,7 @@
 import { parseArgs } from 'node:util';
 import { describeConfigError, loadConfig } from '@meridian/config';
 import { ApiKeyRepository, createPools, type Scope } from '@meridian/db';
-import { Cache } from '@meridian/cache';
-import { createRedis, pingRedis } from '@meridian/service';
+import { createCache, createRedis, pingRedis } from '@meridian/service';
 import { generateKey, hashKey, parseKey } from '../auth/api-key.js';
 import { forgetKey } from '../auth/key-store.js';
 import { ALL_SCOPES } from '../auth/scopes.js';
@@ -66,7 +65,7 @@ async function run(argv: string[]): Promise<number> {
         if (!prefix) throw new UsageError('revoke takes a key prefix (8 hex characters, as `list` shows) or the whole key');
         const revoked = await keys.revoke(prefix);
         const redis = createRedis(config.redisUrl, { name: 'meridian-keys' });
-        const cache = new Cache({ prefix: `${config.redisPrefix}cache:`, redis, bus: true });
+        const cache = createCache(config, redis);
         try {
           const reachable = await pingRedis(redis).then(() => true, () => false);
           if (!reachable || !(await forgetKey(cache, prefix))) {

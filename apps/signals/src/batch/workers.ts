@@ -1,9 +1,8 @@
-import { Cache } from '@meridian/cache';
 import type { Config } from '@meridian/config';
 import { createPools, type Pools } from '@meridian/db';
 import { bullPrefix, QUEUES, queueConnection, queueTelemetry } from '@meridian/queue';
-import { createLogger, createRedis } from '@meridian/service';
-import { Metrics, serveMetrics } from '@meridian/telemetry';
+import { createCache, createLogger, createRedis, processMetrics } from '@meridian/service';
+import { serveMetrics } from '@meridian/telemetry';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { MarketData } from '../market-data.js';
@@ -34,7 +33,7 @@ export async function startWorkers(config: Config, options: WorkerOptions = {}):
   const log = createLogger(config);
   const db = options.db ?? createPools(config.database, 'meridian-signals-worker', log);
   const redis: Redis = createRedis(config.redisUrl, { name: 'meridian-signals-worker-cache', logger: log });
-  const cache = new Cache({ prefix: `${config.redisPrefix}cache:`, redis, logger: log });
+  const cache = createCache(config, redis, log);
   await cache.start();
   const market = new MarketData(db, cache);
   const deps: ProcessDeps = { db, market, results: new SignalResults(db, cache, market) };
@@ -49,10 +48,7 @@ export async function startWorkers(config: Config, options: WorkerOptions = {}):
     // One refresh at a time: two would only wait on each other's lock.
     new Worker<RollupJobData>(QUEUES.barsRollup, (job) => processRollup({ db, cache }, job), { ...shared, concurrency: 1 }),
   ];
-  const metrics = new Metrics('signals-worker');
-  metrics.watchPools({ write: db.write });
-  metrics.watchQueries(() => db.queries.stats());
-  metrics.watchCache(() => cache.stats());
+  const metrics = processMetrics('signals-worker', db, cache);
   const outcomes = metrics.jobOutcomes();
   const seconds = (job: Job | undefined) => (job?.processedOn ? ((job.finishedOn ?? Date.now()) - job.processedOn) / 1000 : 0);
   for (const worker of workers) {

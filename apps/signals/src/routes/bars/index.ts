@@ -1,9 +1,10 @@
 import type { Readable } from 'node:stream';
 import { BarPage, BarPageQuery, BarsRejected, BarSeriesQuery, IngestQuery, IngestResult, Problem } from '@meridian/contracts';
-import { BarRepository, IngestRejected, InstrumentRepository, ingestBars, parseTimestamp, type BarFormat, type BarRange, type BarRow, type Interval } from '@meridian/db';
+import { BarRepository, IngestRejected, InstrumentRepository, ingestBars, type BarFormat, type BarRange, type BarRow, type Interval } from '@meridian/db';
 import { HttpProblem } from '@meridian/service';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { instant } from '../../window.js';
 
 export interface BarRoutesOptions {
   /** Runs after bars of a symbol were committed: cache invalidation and rollup refresh hang here. */
@@ -17,17 +18,6 @@ const UPLOAD_TYPES: Record<string, BarFormat> = {
   'application/ndjson': 'ndjson',
   'application/jsonl': 'ndjson',
 };
-const DAY_MS = 86_400_000;
-const BARE_DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-function instant(name: 'from' | 'to', raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const ms = parseTimestamp(raw);
-  if (ms === undefined) throw new HttpProblem(400, 'validation', `${name} "${raw}" is not a date: use YYYY-MM-DD or an ISO 8601 date-time.`);
-  // `to=2020-12-31` means through the end of that day, whatever the interval.
-  return name === 'to' && BARE_DATE.test(raw.trim()) ? ms + DAY_MS - 1 : ms;
-}
-
 function toWire(row: BarRow) {
   return { ts: row.ts.toISOString(), open: row.open, high: row.high, low: row.low, close: row.close, volume: row.volume };
 }

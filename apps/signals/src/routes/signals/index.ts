@@ -1,4 +1,4 @@
-import { BatchRequest, EvaluateBody, JobAccepted, LatestQuery, LatestSignals, Problem, SignalsQuery, SignalsResult } from '@meridian/contracts';
+import { BatchRequest, EvaluateBody, JobAccepted, LatestQuery, LatestSignals, Problem, SignalsQuery, SignalsResult, SYMBOL_PATTERN } from '@meridian/contracts';
 import type { Interval } from '@meridian/db';
 import { HttpProblem } from '@meridian/service';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -16,7 +16,7 @@ export interface SignalRoutesOptions {
   batches: BatchJobs;
 }
 
-const SYMBOL = /^[A-Z0-9][A-Z0-9._^-]{0,31}$/;
+const SYMBOL = new RegExp(SYMBOL_PATTERN);
 const MAX_LATEST = 500;
 
 export const signalRoutes: FastifyPluginAsyncTypebox<SignalRoutesOptions> = async (app, { market, results, batches }) => {
