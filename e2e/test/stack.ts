@@ -22,7 +22,9 @@ export async function startStack(
   await migrate({ databaseUrl: env.DATABASE_URL as string });
   const url = (service: string) => `http://127.0.0.1:${env[`${service.toUpperCase()}_PORT`]}`;
   const stack = startProcesses(builtProcesses(ROOT, services), env, { onLine });
-  const missing = await waitLive(services.map(url), 20_000);
+  // Generous: with tracing on, each process loads the SDK first, and other e2e files start
+  // stacks of their own at the same time on a 2-core machine.
+  const missing = await waitLive(services.map(url), 45_000);
   if (missing.length > 0) {
     await stack.stop();
     throw new Error(`services did not come up: ${missing.join(', ')}`);

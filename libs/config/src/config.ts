@@ -35,6 +35,8 @@ export interface Config {
   /** Base URLs of the services, as the gateway and the monitor reach them. */
   upstreams: Readonly<Record<ServiceName, string>>;
   shutdownTimeoutMs: number;
+  /** Event-loop delay above which requests get 503 until it recovers; 0 turns the check off. */
+  maxEventLoopDelayMs: number;
   bodyLimitBytes: number;
   gateway: GatewayConfig;
   queue: QueueConfig;
@@ -85,6 +87,9 @@ export function loadConfig(service: ServiceName, env: Env = process.env): Config
     ]),
   ) as Record<ServiceName, string>;
 
+  // Port 0 (tests) takes a free port, which no upstream can name in advance.
+  if (service === 'gateway' && ports.gateway !== 0) rejectSelfUpstream(upstreams, ports.gateway);
+
   const databaseUrl = url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/meridian', ['postgres', 'postgresql']);
   const internalSecret = str(env, 'INTERNAL_AUTH_SECRET', nodeEnv === 'production' ? undefined : DEV_SECRET);
   if (internalSecret.length < 32) throw new ConfigError('INTERNAL_AUTH_SECRET', `must be at least 32 characters, got ${internalSecret.length}`);
@@ -113,6 +118,7 @@ export function loadConfig(service: ServiceName, env: Env = process.env): Config
     internalSecret,
     upstreams,
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    maxEventLoopDelayMs: int(env, 'MAX_EVENT_LOOP_DELAY_MS', 1_000, 0, 600_000),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 1_073_741_824),
     gateway: {
       apiKeyCacheTtlMs: int(env, 'API_KEY_CACHE_TTL_MS', 60_000, 0, 3_600_000),
@@ -133,4 +139,15 @@ export function loadConfig(service: ServiceName, env: Env = process.env): Config
       workerMetricsPort: int(env, 'WORKER_METRICS_PORT', ports[service] === 0 ? 0 : ports[service] + 100, 0, 65535),
     },
   };
+}
+
+/** A gateway forwarding to its own port would ask itself for every request, without end. */
+function rejectSelfUpstream(upstreams: Record<ServiceName, string>, gatewayPort: number): void {
+  const self = new Set([upstreams.gateway, `http://127.0.0.1:${gatewayPort}`, `http://localhost:${gatewayPort}`]);
+  for (const name of SERVICE_NAMES) {
+    const variable = `${name.toUpperCase()}_URL`;
+    if (name !== 'gateway' && self.has(upstreams[name])) {
+      throw new ConfigError(variable, `points at the gateway itself (${upstreams[name]}); give the ${name} service its own port (${name.toUpperCase()}_PORT) or set ${variable}`);
+    }
+  }
 }

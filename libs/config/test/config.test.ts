@@ -36,6 +36,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig('signals', env)).toThrow(message);
   });
 
+  it('refuses a gateway whose upstream is the gateway itself', () => {
+    expect(() => loadConfig('gateway', { GATEWAY_PORT: '3904', MONITOR_PORT: '3904' })).toThrow(/MONITOR_URL.*points at the gateway itself/);
+    expect(() => loadConfig('gateway', { GATEWAY_PORT: '3904', SIGNALS_URL: 'http://localhost:3904' })).toThrow(/SIGNALS_URL/);
+    // A service's own config does not care where the gateway listens.
+    expect(loadConfig('monitor', { GATEWAY_PORT: '3904', MONITOR_PORT: '3904' }).port).toBe(3904);
+  });
+
   it('explains a config error in one line that says what to fix', () => {
     let line: string | undefined;
     try {

@@ -109,7 +109,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   });
 
   await app.register(underPressure, {
-    maxEventLoopDelay: 1_000,
+    maxEventLoopDelay: config.maxEventLoopDelayMs,
     retryAfter: 5,
     pressureHandler: (request, reply, type) => {
       reply.header('retry-after', '5');

@@ -47,6 +47,9 @@ export async function createTestContext(options: { emptyDatabase?: boolean } = {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       ...Object.fromEntries(SERVICE_NAMES.map((name) => [`${name.toUpperCase()}_PORT`, '0'])),
       WORKER_METRICS_PORT: '0',
+      // Tests run a service and its worker in one process, where a job blocks the API's event
+      // loop as it never does across processes: no 503 for that.
+      MAX_EVENT_LOOP_DELAY_MS: '0',
       ...extra,
     };
     return Object.fromEntries(Object.entries(base).filter((entry): entry is [string, string] => entry[1] !== undefined));
