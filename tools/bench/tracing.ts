@@ -1,12 +1,15 @@
 /**
  * Cost of tracing on a proxied signals read: gateway + signals with tracing off, on at 100 %
- * sampling and on at 10 %, exporting over OTLP/HTTP to a receiver on loopback. Each mode gets
- * its own start of the stack; the modes alternate twice and the ratios use the mean of both.
+ * sampling and on at 10 %, exporting over OTLP/HTTP to a receiver on loopback. A fourth mode
+ * keeps tracing off but runs each request inside an AsyncLocalStorage (lib/als-only.mjs): the
+ * share of the cost that context propagation alone takes on this Node. Each mode gets its own
+ * start of the stack; the modes alternate for BENCH_ROUNDS rounds and the ratios use the medians.
  *
- *   npm run build && npm run bench:tracing        (BENCH_SECONDS=8, BENCH_CONNECTIONS=50)
+ *   npm run build && npm run bench:tracing        (BENCH_SECONDS=8, BENCH_ROUNDS=3, BENCH_CONNECTIONS=50)
  */
 import { once } from 'node:events';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import { migrate } from '@meridian/db/migrate';
 import { createTestContext } from '@meridian/service/testing';
 import { loadDemoData } from '../data/demo.js';
@@ -16,6 +19,7 @@ import { benchEnv, createApiKey } from './lib/stack.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const ports = { gateway: 3920, signals: 3921 };
 const HOT = '/v1/signals?symbol=SPX&rule=ma-cross&fast=20&slow=50';
 
@@ -42,18 +46,22 @@ const MODES = {
   off: {},
   'on, 100 %': { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_always_on' },
   'on, 10 %': { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+  'off, AsyncLocalStorage only': { NODE_OPTIONS: `--import=${join(import.meta.dirname, 'lib/als-only.mjs')}` },
 } as const;
 type Mode = keyof typeof MODES;
-const results: Record<Mode, number[]> = { off: [], 'on, 100 %': [], 'on, 10 %': [] };
+const results = Object.fromEntries(Object.keys(MODES).map((mode) => [mode, []])) as unknown as Record<Mode, number[]>;
 const servers = builtProcesses(ROOT, ['gateway', 'signals']).filter((spec) => !spec.name.endsWith(':worker'));
 if (servers.length !== 2) throw new Error('built bundles missing: run `npm run build` first');
 let key = '';
 
 try {
-  for (const round of [1, 2]) {
+  for (let round = 1; round <= rounds; round++) {
     for (const [mode, extra] of Object.entries(MODES) as [Mode, Record<string, string>][]) {
       const env = benchEnv(ctx, ports, extra);
       const stack = startProcesses(servers, env);
+      // A process that dies at start (a port already taken, say) must fail the run, not skew it.
+      let failure = '';
+      void stack.failed.then((message) => (failure = message));
       try {
         const base = `http://127.0.0.1:${ports.gateway}`;
         if ((await waitLive([base, `http://127.0.0.1:${ports.signals}`], 20_000)).length > 0) throw new Error('services did not start');
@@ -63,6 +71,7 @@ try {
         const before = spans;
         const run = await autocannon(`${base}${HOT}`, { seconds, connections, headers });
         if (run.non2xx > 0 || run.errors > 0) throw new Error(`${mode}: ${run.non2xx} non-2xx, ${run.errors} errors`);
+        if (failure) throw new Error(`${mode}: ${failure}`);
         results[mode].push(run.rps);
         log(`round ${round}, tracing ${mode}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99} ms, ${spans - before} spans received so far in this run`);
       } finally {
@@ -70,14 +79,15 @@ try {
       }
     }
   }
-  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
   const report = {
     route: `GET ${HOT} through the gateway`,
     seconds,
     connections,
     rps: Object.fromEntries(Object.entries(results).map(([mode, values]) => [mode, values.map(Math.round)])),
-    ratioOn100: ratio(mean(results['on, 100 %']), mean(results.off)),
-    ratioOn10: ratio(mean(results['on, 10 %']), mean(results.off)),
+    ratioOn100: ratio(median(results['on, 100 %']), median(results.off)),
+    ratioOn10: ratio(median(results['on, 10 %']), median(results.off)),
+    ratioAsyncLocalStorageOnly: ratio(median(results['off, AsyncLocalStorage only']), median(results.off)),
     exportRequests: exported,
     spansReceived: spans,
   };
