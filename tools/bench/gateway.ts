@@ -5,8 +5,9 @@
  *  - `hello`: a hello-world Fastify (tools/bench/peers/hello.ts), where the proxy is the
  *    bottleneck and only its own cost shows (the setting of the 0.13× peer figure);
  *  - `service`: GET /v1/instruments/SPX on the real signals service, read from PostgreSQL.
- * Each round runs the three contenders of one upstream in a rotating order, so the machine's
- * drift lands on all of them; each figure is the median of the rounds.
+ * A fourth contender is the floor: a bare node:http proxy (tools/bench/peers/raw-proxy.ts). Each
+ * round runs the four contenders of one upstream in a rotating order, so the machine's drift
+ * lands on all of them; each figure is the median of the rounds.
  *
  *   npm run bench:gateway            (needs `npm run build` first; uses its own database)
  *   BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_CONNECTIONS=50 npm run bench:gateway
@@ -19,7 +20,8 @@ import { createTestContext } from '@meridian/service/testing';
 import { migrate } from '@meridian/db/migrate';
 import { builtProcesses, startProcesses, waitLive } from '../stack/processes.js';
 import { autocannon, log, ratio, ROOT, runJson, type LoadResult } from './lib/load.js';
-import { BENCH_SECRET, benchEnv, createApiKey } from './lib/stack.js';
+import { median } from './lib/interleave.js';
+import { BENCH_SECRET, benchEnv, createApiKey, exitCheck } from './lib/stack.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -49,6 +51,7 @@ const helloStack = startProcesses(builtProcesses(ROOT, ['gateway']).map((spec) =
   GATEWAY_PORT: String(ports.helloGateway),
   SIGNALS_URL: base(ports.hello),
 });
+const checks = [exitCheck(stack), exitCheck(helloStack)];
 
 try {
   await Promise.all([
@@ -95,7 +98,6 @@ try {
         log(`  round ${round + 1}, ${contender}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms`);
       }
     }
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
     const direct = median(rps.direct);
     const gateway = median(rps.gateway);
     const httpProxy = median(rps.httpProxy);
@@ -112,6 +114,7 @@ try {
         p99[contender].push(result.p99);
       }
     }
+    for (const check of checks) check();
     report[name] = {
       rps: { direct: Math.round(direct), gateway: Math.round(gateway), httpProxy: Math.round(httpProxy), floor: Math.round(floor) },
       gatewayToDirect: ratio(gateway, direct),

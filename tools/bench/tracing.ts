@@ -15,7 +15,8 @@ import { createTestContext } from '@meridian/service/testing';
 import { loadDemoData } from '../data/demo.js';
 import { builtProcesses, startProcesses, waitLive } from '../stack/processes.js';
 import { autocannon, log, ratio, ROOT } from './lib/load.js';
-import { benchEnv, createApiKey } from './lib/stack.js';
+import { median } from './lib/interleave.js';
+import { benchEnv, createApiKey, exitCheck } from './lib/stack.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -59,9 +60,7 @@ try {
     for (const [mode, extra] of Object.entries(MODES) as [Mode, Record<string, string>][]) {
       const env = benchEnv(ctx, ports, extra);
       const stack = startProcesses(servers, env);
-      // A process that dies at start (a port already taken, say) must fail the run, not skew it.
-      let failure = '';
-      void stack.failed.then((message) => (failure = message));
+      const checkAlive = exitCheck(stack);
       try {
         const base = `http://127.0.0.1:${ports.gateway}`;
         if ((await waitLive([base, `http://127.0.0.1:${ports.signals}`], 20_000)).length > 0) throw new Error('services did not start');
@@ -71,7 +70,7 @@ try {
         const before = spans;
         const run = await autocannon(`${base}${HOT}`, { seconds, connections, headers });
         if (run.non2xx > 0 || run.errors > 0) throw new Error(`${mode}: ${run.non2xx} non-2xx, ${run.errors} errors`);
-        if (failure) throw new Error(`${mode}: ${failure}`);
+        checkAlive();
         results[mode].push(run.rps);
         log(`round ${round}, tracing ${mode}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99} ms, ${spans - before} spans received so far in this run`);
       } finally {
@@ -79,7 +78,6 @@ try {
       }
     }
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
   const report = {
     route: `GET ${HOT} through the gateway`,
     seconds,

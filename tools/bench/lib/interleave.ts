@@ -44,7 +44,7 @@ export async function interleaveAsync<K extends string>(tasks: Record<K, () => P
   return medians(samples);
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { TestContext } from '@meridian/service/testing';
+import type { RunningStack } from '../../stack/processes.js';
 import { ROOT } from './load.js';
 
 export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret-0123';
@@ -34,4 +35,16 @@ export function createApiKey(env: NodeJS.ProcessEnv, tenant = 'bench'): Promise<
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.once('exit', (code) => (code === 0 ? resolveKey(out.trim()) : reject(new Error('keys create failed'))));
   });
+}
+
+/**
+ * A check to call after each measurement: it throws if a process of the stack has exited (a port
+ * already taken, say), so that a run never reports figures of a stack that lost a member.
+ */
+export function exitCheck(stack: RunningStack): () => void {
+  let failure = '';
+  void stack.failed.then((message) => (failure = message));
+  return () => {
+    if (failure) throw new Error(failure);
+  };
 }

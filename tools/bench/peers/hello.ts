@@ -4,6 +4,5 @@ import Fastify from 'fastify';
 const [port] = process.argv.slice(2);
 const app = Fastify({ logger: false });
 app.get('/v1/*', async () => ({ hello: 'world' }));
-app.get('/health/*', async () => ({ status: 'ok' }));
 await app.listen({ host: '127.0.0.1', port: Number(port) });
 process.stdout.write('listening\n');
