@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  atr,
   bollinger,
   ema,
   indicators,
@@ -13,8 +14,10 @@ import {
   sma,
   stochastic,
   toNullable,
+  trueRange,
   volatility,
   vwap,
+  wilder,
   wma,
   zscore,
 } from '../src/index.js';
@@ -78,6 +81,60 @@ describe('indicator properties', () => {
     expect(out[49]).toBe(10);
     expect(out[60]).toBeGreaterThan(15);
     expect(out[299]).toBeCloseTo(20, 9);
+  });
+
+  it('EMA, Wilder smoothing, RSI and ATR equal their one-bar-at-a-time recurrences, whatever the length', () => {
+    // The smoothing runs in blocks of four bars; lengths period…period+8 end on every block position.
+    const sequential = (values: Float64Array, period: number, alpha: number) => {
+      const out = new Float64Array(values.length).fill(Number.NaN);
+      let prev = values.subarray(0, period).reduce((a, b) => a + b, 0) / period;
+      out[period - 1] = prev;
+      for (let i = period; i < values.length; i++) out[i] = prev += alpha * ((values[i] as number) - prev);
+      return out;
+    };
+    const sequentialRsi = (values: Float64Array, period: number) => {
+      const out = new Float64Array(values.length).fill(Number.NaN);
+      let gain = 0;
+      let loss = 0;
+      for (let i = 1; i < values.length; i++) {
+        const d = (values[i] as number) - (values[i - 1] as number);
+        if (i <= period) {
+          gain += Math.max(d, 0) / period;
+          loss += Math.max(-d, 0) / period;
+          if (i < period) continue;
+        } else {
+          gain = (gain * (period - 1) + Math.max(d, 0)) / period;
+          loss = (loss * (period - 1) + Math.max(-d, 0)) / period;
+        }
+        out[i] = loss === 0 ? 100 : 100 - 100 / (1 + gain / loss);
+      }
+      return out;
+    };
+    const tr = trueRange(bars.high, bars.low, bars.close);
+    for (let length = 14; length <= 14 + 8; length++) {
+      const part = close.subarray(0, length);
+      expectClose(ema(part, 10), sequential(part, 10, 2 / 11), 1e-12);
+      expectClose(wilder(part, 14), sequential(part, 14, 1 / 14), 1e-12);
+      expectClose(rsi(part, 13), sequentialRsi(part, 13), 1e-12);
+      expectClose(atr(bars.high.subarray(0, length), bars.low.subarray(0, length), bars.close.subarray(0, length), 14), sequential(tr.subarray(0, length), 14, 1 / 14), 1e-12);
+    }
+    expectClose(ema(close, 10), sequential(close, 10, 2 / 11), 1e-12);
+    expectClose(rsi(close, 14), sequentialRsi(close, 14), 1e-12);
+  });
+
+  it('a bar\'s EMA, RSI and ATR do not depend on how many bars follow it, to the last bit', () => {
+    const full = { ema: ema(close, 20), rsi: rsi(close, 14), atr: atr(bars.high, bars.low, bars.close, 14) };
+    for (let end = 30; end <= 40; end++) {
+      expect(ema(close.subarray(0, end), 20)[end - 1]).toBe(full.ema[end - 1]);
+      expect(rsi(close.subarray(0, end), 14)[end - 1]).toBe(full.rsi[end - 1]);
+      expect(atr(bars.high.subarray(0, end), bars.low.subarray(0, end), bars.close.subarray(0, end), 14)[end - 1]).toBe(full.atr[end - 1]);
+    }
+  });
+
+  it('the EMA of a constant is exactly the constant', () => {
+    // The seed (the mean of ten 42.5s) is exact here; smoothing without an anchor drifts by an ulp.
+    const out = ema(new Float64Array(103).fill(42.5), 10);
+    for (let i = 9; i < out.length; i++) expect(out[i]).toBe(42.5);
   });
 
   it('MACD is EMA(fast) − EMA(slow) and its signal is an EMA seeded with the SMA of the first 9 MACD values', () => {

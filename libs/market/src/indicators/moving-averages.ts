@@ -36,18 +36,55 @@ export function sma(values: ArrayLike<number>, period: number): Float64Array {
 /** Exponential smoothing with factor `alpha`, seeded by the SMA of the first `period` finite values starting at `start`. */
 function seededExponential(values: ArrayLike<number>, period: number, alpha: number, start: number): Float64Array {
   const n = values.length;
-  const out = nanArray(n);
   const seedEnd = start + period - 1;
-  if (seedEnd >= n) return out;
+  if (seedEnd >= n) return nanArray(n);
+  const out = new Float64Array(n);
+  out.fill(Number.NaN, 0, seedEnd);
   let sum = 0;
   for (let i = start; i <= seedEnd; i++) sum += values[i] as number;
-  let prev = sum / period;
-  out[seedEnd] = prev;
-  for (let i = seedEnd + 1; i < n; i++) {
-    prev += alpha * ((values[i] as number) - prev);
-    out[i] = prev;
-  }
+  out[seedEnd] = sum / period;
+  smoothInto(values, out, seedEnd + 1, alpha, sum / period);
   return out;
+}
+
+/**
+ * out[i] = out[i−1] + α·(source[i] − out[i−1]) for i ≥ `from`, starting from `prev`; `source`
+ * may be `out` itself. Written one bar at a time, each bar waits for the last one's subtract,
+ * multiply and add. Here four bars are done at once relative to the first one's input (the
+ * anchor), and the only step that waits for the previous block is (1 − α)⁴·lag plus a sum made
+ * from the block's own inputs: about twice as fast. The anchor keeps a constant input exactly
+ * constant. A block at the end of the data is computed with the same operations as a full one,
+ * so a bar's value does not depend on how many bars follow it.
+ */
+export function smoothInto(source: ArrayLike<number>, out: Float64Array, from: number, alpha: number, prev: number): void {
+  const n = out.length;
+  const b = 1 - alpha;
+  const b2 = b * b;
+  const b3 = b2 * b;
+  const b4 = b2 * b2;
+  let i = from;
+  for (; i + 3 < n; i += 4) {
+    const anchor = source[i] as number;
+    const lag = prev - anchor;
+    const s2 = alpha * ((source[i + 1] as number) - anchor);
+    const s3 = b * s2 + alpha * ((source[i + 2] as number) - anchor);
+    const s4 = b * s3 + alpha * ((source[i + 3] as number) - anchor);
+    out[i] = anchor + b * lag;
+    out[i + 1] = anchor + (b2 * lag + s2);
+    out[i + 2] = anchor + (b3 * lag + s3);
+    prev = anchor + (b4 * lag + s4);
+    out[i + 3] = prev;
+  }
+  if (i >= n) return;
+  const anchor = source[i] as number;
+  const lag = prev - anchor;
+  out[i] = anchor + b * lag;
+  if (i + 1 >= n) return;
+  const s2 = alpha * ((source[i + 1] as number) - anchor);
+  out[i + 1] = anchor + (b2 * lag + s2);
+  if (i + 2 >= n) return;
+  const s3 = b * s2 + alpha * ((source[i + 2] as number) - anchor);
+  out[i + 2] = anchor + (b3 * lag + s3);
 }
 
 /** The index of the first finite value (derived series such as MACD start with NaN). */

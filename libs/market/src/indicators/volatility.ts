@@ -11,7 +11,7 @@
  *   is their mean.
  */
 import { nanArray } from '../series.js';
-import { assertPeriod, sma, wilder } from './moving-averages.js';
+import { assertPeriod, firstFinite, sma, smoothInto } from './moving-averages.js';
 import { rollingMax, rollingMin, rollingStd } from './rolling.js';
 
 export function trueRange(high: ArrayLike<number>, low: ArrayLike<number>, close: ArrayLike<number>): Float64Array {
@@ -28,8 +28,36 @@ export function trueRange(high: ArrayLike<number>, low: ArrayLike<number>, close
   return out;
 }
 
+/**
+ * Wilder's smoothing of the true range in one buffer: the true ranges are written into the output
+ * and smoothed in place. The maximum is taken as (x + y + |x − y|)/2, which has no branch to
+ * mispredict (Math.max compiles to compares and jumps) and may differ from it in the last bit.
+ */
 export function atr(high: ArrayLike<number>, low: ArrayLike<number>, close: ArrayLike<number>, period = 14): Float64Array {
-  return wilder(trueRange(high, low, close), period);
+  assertPeriod('period', period);
+  const n = high.length;
+  const out = new Float64Array(n);
+  if (n === 0) return out;
+  out[0] = (high[0] as number) - (low[0] as number);
+  for (let i = 1; i < n; i++) {
+    const h = high[i] as number;
+    const l = low[i] as number;
+    const prev = close[i - 1] as number;
+    const range = h - l;
+    const up = Math.abs(h - prev);
+    const down = Math.abs(l - prev);
+    const wider = (range + up + Math.abs(range - up)) / 2;
+    out[i] = (wider + down + Math.abs(wider - down)) / 2;
+  }
+  const start = firstFinite(out);
+  const seedEnd = start + period - 1;
+  if (seedEnd >= n) return out.fill(Number.NaN);
+  let sum = 0;
+  for (let i = start; i <= seedEnd; i++) sum += out[i] as number;
+  out.fill(Number.NaN, 0, seedEnd);
+  out[seedEnd] = sum / period;
+  smoothInto(out, out, seedEnd + 1, 1 / period, sum / period);
+  return out;
 }
 
 export interface Bands {
