@@ -6,6 +6,10 @@
  * start of the stack; the modes alternate for BENCH_ROUNDS rounds and the ratios use the medians.
  *
  *   npm run build && npm run bench:tracing        (BENCH_SECONDS=8, BENCH_ROUNDS=3, BENCH_CONNECTIONS=50)
+ *
+ * BENCH_MODES=off,10 runs only those modes (off, 100, 10, als), e.g. to profile one of them; a
+ * ratio whose modes did not run is null. Besides throughput it reports each process's CPU time
+ * per request (µs, medians), which stays comparable when the machine's speed drifts.
  */
 import { once } from 'node:events';
 import { createServer } from 'node:http';
@@ -14,6 +18,7 @@ import { migrate } from '@meridian/db/migrate';
 import { createTestContext } from '@meridian/service/testing';
 import { loadDemoData } from '../data/demo.js';
 import { builtProcesses, startProcesses, waitLive } from '../stack/processes.js';
+import { cpuDelta, cpuSnapshot } from './lib/cpu.js';
 import { autocannon, log, ratio, ROOT } from './lib/load.js';
 import { median } from './lib/interleave.js';
 import { benchEnv, createApiKey, exitCheck } from './lib/stack.js';
@@ -50,6 +55,14 @@ const MODES = {
   'off, AsyncLocalStorage only': { NODE_OPTIONS: `--import=${join(import.meta.dirname, 'lib/als-only.mjs')}` },
 } as const;
 type Mode = keyof typeof MODES;
+const SHORT: Record<string, Mode> = { off: 'off', 100: 'on, 100 %', 10: 'on, 10 %', als: 'off, AsyncLocalStorage only' };
+const chosen = process.env.BENCH_MODES?.split(',').map((word) => SHORT[word.trim()] ?? word.trim());
+const modes = (Object.entries(MODES) as [Mode, Record<string, string>][]).filter(([mode]) => !chosen || chosen.includes(mode));
+if (modes.length === 0) throw new Error(`BENCH_MODES=${process.env.BENCH_MODES} names no mode; use a comma-separated list of ${Object.keys(SHORT).join(', ')}`);
+// CPU time per request of each process: unlike throughput it does not depend on how the two
+// cores happened to be shared, so it shows which process pays for tracing.
+const classify = (cmdline: string) => (/dist\/apps\/gateway\//.test(cmdline) ? 'gateway' : /dist\/apps\/signals\//.test(cmdline) ? 'signals' : /redis-server/.test(cmdline) ? 'redis' : /postgres/.test(cmdline) ? 'postgres' : undefined);
+const cpuPerRequest = Object.fromEntries(Object.keys(MODES).map((mode) => [mode, []])) as unknown as Record<Mode, Record<string, number>[]>;
 const results = Object.fromEntries(Object.keys(MODES).map((mode) => [mode, []])) as unknown as Record<Mode, number[]>;
 const servers = builtProcesses(ROOT, ['gateway', 'signals']).filter((spec) => !spec.name.endsWith(':worker'));
 if (servers.length !== 2) throw new Error('built bundles missing: run `npm run build` first');
@@ -57,7 +70,7 @@ let key = '';
 
 try {
   for (let round = 1; round <= rounds; round++) {
-    for (const [mode, extra] of Object.entries(MODES) as [Mode, Record<string, string>][]) {
+    for (const [mode, extra] of modes) {
       const env = benchEnv(ctx, ports, extra);
       const stack = startProcesses(servers, env);
       const checkAlive = exitCheck(stack);
@@ -68,11 +81,15 @@ try {
         const headers = { authorization: `Bearer ${key}` };
         await autocannon(`${base}${HOT}`, { seconds: 2, connections, headers });
         const before = spans;
+        const cpuBefore = cpuSnapshot(classify);
         const run = await autocannon(`${base}${HOT}`, { seconds, connections, headers });
+        const cpu = cpuDelta(cpuBefore, cpuSnapshot(classify));
         if (run.non2xx > 0 || run.errors > 0) throw new Error(`${mode}: ${run.non2xx} non-2xx, ${run.errors} errors`);
         checkAlive();
         results[mode].push(run.rps);
-        log(`round ${round}, tracing ${mode}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99} ms, ${spans - before} spans received so far in this run`);
+        const perRequest = Object.fromEntries(Object.entries(cpu).map(([group, cpuSeconds]) => [group, Math.round((cpuSeconds * 1e6) / run.requests)]));
+        cpuPerRequest[mode].push(perRequest);
+        log(`round ${round}, tracing ${mode}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99} ms, CPU µs per request ${JSON.stringify(perRequest)}, ${spans - before} spans received`);
       } finally {
         await stack.stop();
       }
@@ -83,6 +100,7 @@ try {
     seconds,
     connections,
     rps: Object.fromEntries(Object.entries(results).map(([mode, values]) => [mode, values.map(Math.round)])),
+    cpuMicrosecondsPerRequest: Object.fromEntries(Object.entries(cpuPerRequest).filter(([, runs]) => runs.length > 0).map(([mode, runs]) => [mode, Object.fromEntries(Object.keys(runs[0] ?? {}).map((group) => [group, median(runs.map((r) => r[group] ?? 0))]))])),
     ratioOn100: ratio(median(results['on, 100 %']), median(results.off)),
     ratioOn10: ratio(median(results['on, 10 %']), median(results.off)),
     ratioAsyncLocalStorageOnly: ratio(median(results['off, AsyncLocalStorage only']), median(results.off)),
