@@ -3,6 +3,7 @@ import { createTestContext, freePort, type TestContext } from '@meridian/service
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
+import { retryDelayMs } from '../src/openapi/index.js';
 
 let ctx: TestContext;
 let gateway: Service;
@@ -45,5 +46,9 @@ describe('the merged API document', () => {
     backtest = documentOf('/v1/strategies');
     await backtest.listen({ host: '127.0.0.1', port: backtestPort });
     expect(await paths()).toEqual(expect.arrayContaining(['/v1/instruments', '/v1/strategies']));
+  });
+
+  it('asks a missing service again after 1, 2, 4 and 8 s, then every 15 s', () => {
+    expect([1, 2, 3, 4, 5, 6, 20].map(retryDelayMs)).toEqual([1_000, 2_000, 4_000, 8_000, 15_000, 15_000, 15_000]);
   });
 });
