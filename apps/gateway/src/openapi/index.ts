@@ -3,30 +3,22 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import fp from 'fastify-plugin';
 import { DuplicatePathError, mergeDocuments, type OpenApiDocument } from './merge.js';
 
-const REFRESH_MS = 15_000;
-const FIRST_RETRY_MS = 1_000;
+/** A merged document older than this is rebuilt before it is served. */
+export const REFRESH_MS = 15_000;
 
 /**
- * How long to wait before asking again while some service has not answered: soon at first (the
- * stack is still starting), then twice as long each time up to the normal refresh, so a service
- * that is not deployed costs the gateway a fetch every 15 s rather than every second.
- */
-export function retryDelayMs(failedAttempts: number): number {
-  return Math.min(REFRESH_MS, FIRST_RETRY_MS * 2 ** Math.max(0, failedAttempts - 1));
-}
-
-/**
- * GET /openapi.json and /docs: the services' documents merged, fetched at start and again every
- * 15 s, so a restarted service's new routes appear without restarting the gateway. A
- * request for the document while some service is still missing asks that service first, so a
- * client that starts with the stack never reads a document without it.
+ * GET /openapi.json and /docs: the services' documents merged, fetched at start and again when
+ * the document is read and is older than 15 s, or lacks a service, so a restarted service's new
+ * routes appear without restarting the gateway. Nothing runs while nobody reads the document.
  */
 export const mergedOpenApi: FastifyPluginAsyncTypebox = fp(async (app) => {
   const { gateway: _self, ...services } = app.config.upstreams;
   const latest: Record<string, OpenApiDocument> = {};
   let merged: OpenApiDocument | undefined;
+  let fetchedAt = 0;
+  let inFlight: Promise<void> | undefined;
 
-  async function refresh(): Promise<void> {
+  async function fetchAll(): Promise<void> {
     await Promise.all(
       Object.entries(services).map(async ([name, url]) => {
         try {
@@ -37,41 +29,44 @@ export const mergedOpenApi: FastifyPluginAsyncTypebox = fp(async (app) => {
         }
       }),
     );
+    fetchedAt = Date.now();
     merged = mergeDocuments(app.swagger() as unknown as OpenApiDocument, latest);
   }
 
-  const missing = () => Object.keys(services).filter((name) => !latest[name]);
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
-  let incomplete = 0;
-  const schedule = () => {
-    if (closed) return;
-    incomplete = missing().length > 0 ? incomplete + 1 : 0;
-    timer = setTimeout(() => {
-      refresh()
-        .catch((error: Error) => {
-          if (error instanceof DuplicatePathError) app.log.error({ err: error.message }, 'API document not updated');
-        })
-        .finally(schedule);
-    }, incomplete > 0 ? retryDelayMs(incomplete) : REFRESH_MS).unref();
+  /** One refresh at a time: readers arriving meanwhile wait for the same one. */
+  const refresh = (): Promise<void> => {
+    inFlight ??= fetchAll().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
   };
+
+  const missing = () => Object.keys(services).filter((name) => !latest[name]);
+  const stale = () => missing().length > 0 || Date.now() - fetchedAt >= REFRESH_MS;
   app.addHook('onReady', async () => {
     await refresh();
     if (missing().length > 0) app.log.warn({ missing: missing() }, 'API document incomplete until these services answer');
-    schedule();
-  });
-  app.addHook('onClose', async () => {
-    closed = true;
-    clearTimeout(timer);
   });
 
   const current = () => merged ?? mergeDocuments(app.swagger() as unknown as OpenApiDocument, latest);
-  app.get('/openapi.json', { schema: { hide: true } }, async () => {
-    if (missing().length > 0) await refresh();
+  const fresh = async () => {
+    if (stale()) {
+      await refresh().catch((error: Error) => {
+        if (!(error instanceof DuplicatePathError)) throw error;
+        app.log.error({ err: error.message }, 'API document not updated');
+      });
+    }
     return current();
-  });
+  };
+  app.get('/openapi.json', { schema: { hide: true } }, fresh);
   await app.register(swaggerUi, {
     routePrefix: '/docs',
+    // The UI reads the document from /docs/json, which serves current(): bring it up to date first.
+    uiHooks: {
+      onRequest: async () => {
+        await fresh();
+      },
+    },
     transformSpecification: () => current(),
     transformSpecificationClone: false,
   });
