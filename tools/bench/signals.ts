@@ -2,7 +2,8 @@
  * The signals service through the gateway, in one run:
  *   1. cached GET /v1/signals (hot key) against GET /v1/indicators (a static catalogue: the
  *      service's hello world) on the same service through the same gateway, and p97.5 (≥ p95)
- *      at 50% of the cached route's saturation;
+ *      at 50% of the cached route's saturation; then the cached route again for a client that
+ *      accepts br and gzip, as browsers and `curl --compressed` do;
  *   2. cold GET /v1/signals over SPX 2000–2020: every cached value of SPX dropped (through the
  *      cache's own invalidation bus) before each request, so bars come from Postgres;
  *   3. a batch of 100 symbols × 10 rules over 5,000 daily bars each, with 1 and then 2 worker
@@ -84,6 +85,10 @@ try {
   const half = Math.round(cached.rps / 2);
   const atHalf = await autocannon(`${base}${HOT}`, { seconds, connections: 10, rate: half, headers: auth });
   log(`   hello ${hello.rps.toFixed(0)} req/s, cached signals ${cached.rps.toFixed(0)} req/s; at ${half} req/s p97.5 ${atHalf.p97_5} ms`);
+  const compressing = { ...auth, 'accept-encoding': 'br, gzip' };
+  await autocannon(`${base}${HOT}`, { seconds: 2, connections, headers: compressing });
+  const compressed = await autocannon(`${base}${HOT}`, { seconds, connections, headers: compressing });
+  log(`   cached signals for a client that accepts br: ${compressed.rps.toFixed(0)} req/s`);
 
   log('2. cold GET /v1/signals over SPX, 100 requests, every SPX cache entry dropped before each');
   const cold: number[] = [];
@@ -138,10 +143,10 @@ try {
 
   const report = {
     bars: spx.bars,
-    cached: { rps: Math.round(cached.rps), helloRps: Math.round(hello.rps), ratioToHello: ratio(cached.rps, hello.rps), atHalfSaturation: { rate: half, p97_5: atHalf.p97_5, p99: atHalf.p99 } },
+    cached: { rps: Math.round(cached.rps), helloRps: Math.round(hello.rps), ratioToHello: ratio(cached.rps, hello.rps), atHalfSaturation: { rate: half, p97_5: atHalf.p97_5, p99: atHalf.p99 }, brClientRps: Math.round(compressed.rps), brOverPlain: ratio(compressed.rps, cached.rps) },
     cold: { requests: cold.length, p50: Math.round(percentile(cold, 50) * 10) / 10, p95: Math.round(percentile(cold, 95) * 10) / 10, signalsP95: Math.round(percentile(coldServer, 95) * 10) / 10 },
     batch: { symbols: BATCH_SYMBOLS, rules: BATCH_RULES, barsPerSymbol: 5_000, runs, scaling: ratio(rate(2), rate(1)) },
-    failures: [hello, cached, atHalf].reduce((sum, r) => sum + r.non2xx + r.errors, 0),
+    failures: [hello, cached, atHalf, compressed].reduce((sum, r) => sum + r.non2xx + r.errors, 0),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 } finally {

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
+import { BROTLI_QUALITY, COMPRESS_FROM_BYTES } from '@meridian/service';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** A response body serialised once, with its validator: cache hits cost no JSON work. */
@@ -20,12 +22,72 @@ function matches(header: string | undefined, etag: string): boolean {
   return header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === opaque);
 }
 
-/** Sends the body, or 304 when the client's copy is current. */
+type Encoding = 'br' | 'gzip';
+
+/** br if the client takes it, else gzip, else nothing; anything unusual is left to @fastify/compress. */
+export function preferredEncoding(header: string | undefined): Encoding | undefined {
+  if (!header) return undefined;
+  const accepted = new Set<string>();
+  for (const part of header.toLowerCase().split(',')) {
+    const [name = '', ...params] = part.split(';').map((token) => token.trim());
+    const q = params.find((param) => param.startsWith('q='));
+    if (q === undefined || Number(q.slice(2)) > 0) accepted.add(name);
+  }
+  return accepted.has('br') ? 'br' : accepted.has('gzip') ? 'gzip' : undefined;
+}
+
+/**
+ * Compressed copies of recently sent bodies, by encoding and ETag, least recently used dropped
+ * first beyond `maxBytes`. A hot cached answer is otherwise compressed again for every client
+ * that accepts compression (browsers and most HTTP clients do), which cost more than all the
+ * rest of the request.
+ */
+export class CompressedBodies {
+  private readonly entries = new Map<string, Buffer>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes = 32 * 1024 * 1024) {}
+
+  get(encoding: Encoding, cached: CachedBody): Buffer {
+    const key = `${encoding} ${cached.etag}`;
+    let body = this.entries.get(key);
+    if (body) {
+      this.entries.delete(key);
+    } else {
+      body = encoding === 'br'
+        ? brotliCompressSync(cached.body, { params: { [zlib.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY } })
+        : gzipSync(cached.body);
+      this.bytes += body.length;
+    }
+    this.entries.set(key, body);
+    for (const [oldest, value] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.bytes -= value.length;
+    }
+    return body;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+const compressedBodies = new CompressedBodies();
+
+/** Sends the body, or 304 when the client's copy is current; compressed copies are kept. */
 export function sendCached(request: FastifyRequest, reply: FastifyReply, cached: CachedBody): FastifyReply {
   reply.header('etag', cached.etag);
   reply.header('cache-control', 'private, no-cache');
   if (matches(request.headers['if-none-match'], cached.etag)) return reply.code(304).send();
-  return sendJson(reply, cached.body);
+  const encoding = cached.body.length >= COMPRESS_FROM_BYTES ? preferredEncoding(request.headers['accept-encoding']) : undefined;
+  if (encoding === undefined || request.headers['x-no-compression'] !== undefined) return sendJson(reply, cached.body);
+  // With content-encoding set, @fastify/compress leaves the body alone.
+  return reply
+    .type('application/json; charset=utf-8')
+    .header('content-encoding', encoding)
+    .header('vary', 'accept-encoding')
+    .send(compressedBodies.get(encoding, cached));
 }
 
 /** A body serialised earlier, sent as is. */

@@ -1,6 +1,7 @@
 import { evaluateRule, parseRuleSpec, resolveIndicator, seasonality, toNullable } from '@meridian/market';
 import type { Service } from '@meridian/service';
 import { createTestContext, type TestContext } from '@meridian/service/testing';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { caller, csvOf, type DailyBar, dailyBars, day, loadSymbol, seriesOf } from './helpers.js';
@@ -130,6 +131,25 @@ describe('GET /v1/signals and POST /v1/signals/evaluate', () => {
     const notModified = await call('GET', url, { headers: { 'if-none-match': etag } });
     expect(notModified.statusCode).toBe(304);
     expect(notModified.body).toBe('');
+  });
+
+  it('sends br or gzip to clients that accept it, the same JSON once decoded, and plain JSON to the rest', async () => {
+    const url = '/v1/indicators/sma?symbol=SIG&period=20';
+    const plain = await call('GET', url);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    const br = await call('GET', url, { headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    expect(br.statusCode).toBe(200);
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers.vary).toContain('accept-encoding');
+    expect(br.headers.etag).toBe(plain.headers.etag);
+    expect(br.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(brotliDecompressSync(br.rawPayload).toString()).toBe(plain.body);
+    const gzip = await call('GET', url, { headers: { 'accept-encoding': 'br;q=0, gzip' } });
+    expect(gzip.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gzip.rawPayload).toString()).toBe(plain.body);
+    const identity = await call('GET', url, { headers: { 'accept-encoding': 'identity' } });
+    expect(identity.headers['content-encoding']).toBeUndefined();
+    expect(identity.body).toBe(plain.body);
   });
 
   it('changes after new bars for the symbol are ingested (cache and ETag invalidated)', async () => {

@@ -17,6 +17,11 @@ import { installProblemHandlers, problem, sendProblem } from './problem.js';
 import { createRedis, pingRedis } from './redis.js';
 import type { Service } from './types.js';
 
+/** Bodies smaller than this go out uncompressed: the headers would outweigh the saving. */
+export const COMPRESS_FROM_BYTES = 1024;
+/** Brotli's default quality (11) costs more CPU than it saves on the wire for API responses. */
+export const BROTLI_QUALITY = 4;
+
 export interface ServiceOptions {
   config: Config;
   version?: string;
@@ -117,10 +122,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
   });
   await app.register(compress, {
-    threshold: 1024,
+    threshold: COMPRESS_FROM_BYTES,
     encodings: ['br', 'gzip'],
-    // Brotli's default quality (11) costs more CPU than it saves on the wire for API responses.
-    brotliOptions: { params: { [zlib.BROTLI_PARAM_QUALITY]: 4 } },
+    brotliOptions: { params: { [zlib.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY } },
   });
   await app.register(swagger, {
     openapi: {
