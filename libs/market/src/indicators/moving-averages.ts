@@ -33,15 +33,18 @@ export function sma(values: ArrayLike<number>, period: number): Float64Array {
   return out;
 }
 
-/** Exponential smoothing with factor `alpha`, seeded by the SMA of the first `period` finite values starting at `start`. */
-function seededExponential(values: ArrayLike<number>, period: number, alpha: number, start: number): Float64Array {
+/**
+ * Exponential smoothing with factor `alpha`, seeded by the SMA of the first `period` finite values
+ * starting at `start`, written into `out`, which may be `values` itself.
+ */
+function seededExponential(values: ArrayLike<number>, period: number, alpha: number, start: number, out: Float64Array): Float64Array {
   const n = values.length;
   const seedEnd = start + period - 1;
-  if (seedEnd >= n) return nanArray(n);
-  const out = new Float64Array(n);
-  out.fill(Number.NaN, 0, seedEnd);
+  if (seedEnd >= n) return out.fill(Number.NaN);
   let sum = 0;
   for (let i = start; i <= seedEnd; i++) sum += values[i] as number;
+  // After the sum: when smoothing in place, the seed's inputs are the warm-up being overwritten.
+  out.fill(Number.NaN, 0, seedEnd);
   out[seedEnd] = sum / period;
   smoothInto(values, out, seedEnd + 1, alpha, sum / period);
   return out;
@@ -56,7 +59,7 @@ function seededExponential(values: ArrayLike<number>, period: number, alpha: num
  * constant. A block at the end of the data is computed with the same operations as a full one,
  * so a bar's value does not depend on how many bars follow it.
  */
-export function smoothInto(source: ArrayLike<number>, out: Float64Array, from: number, alpha: number, prev: number): void {
+function smoothInto(source: ArrayLike<number>, out: Float64Array, from: number, alpha: number, prev: number): void {
   const n = out.length;
   const b = 1 - alpha;
   const b2 = b * b;
@@ -95,12 +98,13 @@ export function firstFinite(values: ArrayLike<number>): number {
 
 export function ema(values: ArrayLike<number>, period: number): Float64Array {
   assertPeriod('period', period);
-  return seededExponential(values, period, 2 / (period + 1), firstFinite(values));
+  return seededExponential(values, period, 2 / (period + 1), firstFinite(values), new Float64Array(values.length));
 }
 
-export function wilder(values: ArrayLike<number>, period: number): Float64Array {
+/** Wilder's smoothing into a new array, or into `out` (which may be `values`, to smooth in place). */
+export function wilder(values: ArrayLike<number>, period: number, out: Float64Array = new Float64Array(values.length)): Float64Array {
   assertPeriod('period', period);
-  return seededExponential(values, period, 1 / period, firstFinite(values));
+  return seededExponential(values, period, 1 / period, firstFinite(values), out);
 }
 
 export function wma(values: ArrayLike<number>, period: number): Float64Array {

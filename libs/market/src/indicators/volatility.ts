@@ -11,20 +11,16 @@
  *   is their mean.
  */
 import { nanArray } from '../series.js';
-import { assertPeriod, firstFinite, sma, smoothInto } from './moving-averages.js';
+import { assertPeriod, sma, wilder } from './moving-averages.js';
 import { rollingMax, rollingMin, rollingStd } from './rolling.js';
 
-export function trueRange(high: ArrayLike<number>, low: ArrayLike<number>, close: ArrayLike<number>): Float64Array {
-  return fillTrueRange(high, low, close, new Float64Array(high.length));
-}
-
 /**
- * The true ranges, written into `out`. The maximum is taken as (x + y + |x − y|)/2, which has no
- * branch to mispredict (Math.max compiles to compares and jumps; this made ATR 2.6× faster) and
- * may differ from Math.max in the last bit.
+ * The maximum is taken as (x + y + |x − y|)/2, which has no branch to mispredict (Math.max
+ * compiles to compares and jumps; this made ATR 2.6× faster) and may differ from it in the last bit.
  */
-function fillTrueRange(high: ArrayLike<number>, low: ArrayLike<number>, close: ArrayLike<number>, out: Float64Array): Float64Array {
-  const n = out.length;
+export function trueRange(high: ArrayLike<number>, low: ArrayLike<number>, close: ArrayLike<number>): Float64Array {
+  const n = high.length;
+  const out = new Float64Array(n);
   if (n === 0) return out;
   out[0] = (high[0] as number) - (low[0] as number);
   for (let i = 1; i < n; i++) {
@@ -40,20 +36,10 @@ function fillTrueRange(high: ArrayLike<number>, low: ArrayLike<number>, close: A
   return out;
 }
 
-/** Wilder's smoothing of the true range in one buffer: the true ranges are smoothed in place. */
+/** Wilder's smoothing of the true range, in the true ranges' own buffer. */
 export function atr(high: ArrayLike<number>, low: ArrayLike<number>, close: ArrayLike<number>, period = 14): Float64Array {
-  assertPeriod('period', period);
-  const n = high.length;
-  const out = fillTrueRange(high, low, close, new Float64Array(n));
-  const start = firstFinite(out);
-  const seedEnd = start + period - 1;
-  if (seedEnd >= n) return out.fill(Number.NaN);
-  let sum = 0;
-  for (let i = start; i <= seedEnd; i++) sum += out[i] as number;
-  out.fill(Number.NaN, 0, seedEnd);
-  out[seedEnd] = sum / period;
-  smoothInto(out, out, seedEnd + 1, 1 / period, sum / period);
-  return out;
+  const ranges = trueRange(high, low, close);
+  return wilder(ranges, period, ranges);
 }
 
 export interface Bands {
