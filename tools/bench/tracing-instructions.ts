@@ -22,6 +22,7 @@ import { loadDemoData } from '../data/demo.js';
 import { builtProcesses, startProcesses, waitLive } from '../stack/processes.js';
 import { log, ratio, ROOT } from './lib/load.js';
 import { benchEnv, createApiKey } from './lib/stack.js';
+import { chosenModes, tracingModes } from './lib/tracing-modes.js';
 
 const warmup = Number(process.env.BENCH_WARMUP ?? 2000);
 const requests = Number(process.env.BENCH_REQUESTS ?? 500);
@@ -42,15 +43,7 @@ const receiver = createServer((request, response) => {
 await once(receiver, 'listening');
 const endpoint = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
 
-// A Map keeps this order (an object would put the numeric names first).
-const MODES = new Map<string, Record<string, string>>([
-  ['off', {}],
-  ['10', { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }],
-  ['100', { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_always_on' }],
-  ['als', { NODE_OPTIONS: `--import=${join(import.meta.dirname, 'lib/als-only.mjs')}` }],
-]);
-const chosen = (process.env.BENCH_MODES ?? [...MODES.keys()].join(',')).split(',').map((mode) => mode.trim());
-for (const mode of chosen) if (!MODES.has(mode)) throw new Error(`unknown mode ${mode}: use ${[...MODES.keys()].join(', ')}`);
+const chosen = chosenModes(tracingModes(endpoint));
 
 const ctx = await createTestContext();
 const outDir = mkdtempSync(join(tmpdir(), 'meridian-callgrind-'));
@@ -70,8 +63,8 @@ try {
     }
   };
 
-  for (const mode of chosen) {
-    const env = { ...benchEnv(ctx, ports, MODES.get(mode)), LOG_FORMAT: 'json' };
+  for (const [mode, { env: extra }] of chosen) {
+    const env = { ...benchEnv(ctx, ports, extra), LOG_FORMAT: 'json' };
     log(`tracing ${mode}: starting gateway and signals under callgrind (slow)`);
     const natives = startProcesses(builtProcesses(ROOT, ['backtest', 'monitor']).filter((spec) => !spec.name.endsWith(':worker')), env);
     const counted = new Map<string, ChildProcess>();
@@ -114,7 +107,7 @@ try {
     requests,
     instructionsPerRequest: perRequest,
     // Work relative to tracing off; its inverse is the throughput ratio where the CPU is the limit.
-    workOverOff: Object.fromEntries(chosen.filter((mode) => mode !== 'off' && perRequest.off).map((mode) => [mode, ratio(total(mode), total('off'))])),
+    workOverOff: Object.fromEntries(chosen.filter(([mode]) => mode !== 'off' && perRequest.off).map(([mode]) => [mode, ratio(total(mode), total('off'))])),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 } finally {

@@ -9,11 +9,11 @@
  *
  * BENCH_MODES=off,10 runs only those modes (off, 100, 10, als), e.g. to profile one of them; a
  * ratio whose modes did not run is null. Besides throughput it reports each process's CPU time
- * per request (µs, medians), which stays comparable when the machine's speed drifts.
+ * per request (µs, medians); that drifts with the machine's speed too, unlike the instruction
+ * counts of bench:tracing-instructions.
  */
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
 import { migrate } from '@meridian/db/migrate';
 import { createTestContext } from '@meridian/service/testing';
 import { loadDemoData } from '../data/demo.js';
@@ -22,6 +22,7 @@ import { cpuDelta, cpuSnapshot } from './lib/cpu.js';
 import { autocannon, log, ratio, ROOT } from './lib/load.js';
 import { median } from './lib/interleave.js';
 import { benchEnv, createApiKey, exitCheck } from './lib/stack.js';
+import { chosenModes, tracingModes } from './lib/tracing-modes.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -48,29 +49,20 @@ const ctx = await createTestContext();
 await migrate({ databaseUrl: ctx.database.url });
 await loadDemoData(ctx.config('signals').database, () => undefined);
 
-const MODES = {
-  off: {},
-  'on, 100 %': { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_always_on' },
-  'on, 10 %': { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
-  'off, AsyncLocalStorage only': { NODE_OPTIONS: `--import=${join(import.meta.dirname, 'lib/als-only.mjs')}` },
-} as const;
-type Mode = keyof typeof MODES;
-const SHORT: Record<string, Mode> = { off: 'off', 100: 'on, 100 %', 10: 'on, 10 %', als: 'off, AsyncLocalStorage only' };
-const chosen = process.env.BENCH_MODES?.split(',').map((word) => SHORT[word.trim()] ?? word.trim());
-const modes = (Object.entries(MODES) as [Mode, Record<string, string>][]).filter(([mode]) => !chosen || chosen.includes(mode));
-if (modes.length === 0) throw new Error(`BENCH_MODES=${process.env.BENCH_MODES} names no mode; use a comma-separated list of ${Object.keys(SHORT).join(', ')}`);
-// CPU time per request of each process: unlike throughput it does not depend on how the two
-// cores happened to be shared, so it shows which process pays for tracing.
+const MODES = tracingModes(endpoint);
+const modes = chosenModes(MODES);
+// CPU time per request of each process: which process pays for tracing. It moves with the
+// machine's speed as throughput does; bench:tracing-instructions counts what does not.
 const classify = (cmdline: string) => (/dist\/apps\/gateway\//.test(cmdline) ? 'gateway' : /dist\/apps\/signals\//.test(cmdline) ? 'signals' : /redis-server/.test(cmdline) ? 'redis' : /postgres/.test(cmdline) ? 'postgres' : undefined);
-const cpuPerRequest = Object.fromEntries(Object.keys(MODES).map((mode) => [mode, []])) as unknown as Record<Mode, Record<string, number>[]>;
-const results = Object.fromEntries(Object.keys(MODES).map((mode) => [mode, []])) as unknown as Record<Mode, number[]>;
+const cpuPerRequest = new Map<string, Record<string, number>[]>(modes.map(([, { label }]) => [label, []]));
+const results = new Map<string, number[]>(modes.map(([, { label }]) => [label, []]));
 const servers = builtProcesses(ROOT, ['gateway', 'signals']).filter((spec) => !spec.name.endsWith(':worker'));
 if (servers.length !== 2) throw new Error('built bundles missing: run `npm run build` first');
 let key = '';
 
 try {
   for (let round = 1; round <= rounds; round++) {
-    for (const [mode, extra] of modes) {
+    for (const [, { label: mode, env: extra }] of modes) {
       const env = benchEnv(ctx, ports, extra);
       const stack = startProcesses(servers, env);
       const checkAlive = exitCheck(stack);
@@ -86,24 +78,25 @@ try {
         const cpu = cpuDelta(cpuBefore, cpuSnapshot(classify));
         if (run.non2xx > 0 || run.errors > 0) throw new Error(`${mode}: ${run.non2xx} non-2xx, ${run.errors} errors`);
         checkAlive();
-        results[mode].push(run.rps);
+        results.get(mode)?.push(run.rps);
         const perRequest = Object.fromEntries(Object.entries(cpu).map(([group, cpuSeconds]) => [group, Math.round((cpuSeconds * 1e6) / run.requests)]));
-        cpuPerRequest[mode].push(perRequest);
+        cpuPerRequest.get(mode)?.push(perRequest);
         log(`round ${round}, tracing ${mode}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99} ms, CPU µs per request ${JSON.stringify(perRequest)}, ${spans - before} spans received`);
       } finally {
         await stack.stop();
       }
     }
   }
+  const ratioToOff = (label: string) => ratio(median(results.get(label) ?? []), median(results.get('off') ?? []));
   const report = {
     route: `GET ${HOT} through the gateway`,
     seconds,
     connections,
-    rps: Object.fromEntries(Object.entries(results).map(([mode, values]) => [mode, values.map(Math.round)])),
-    cpuMicrosecondsPerRequest: Object.fromEntries(Object.entries(cpuPerRequest).filter(([, runs]) => runs.length > 0).map(([mode, runs]) => [mode, Object.fromEntries(Object.keys(runs[0] ?? {}).map((group) => [group, median(runs.map((r) => r[group] ?? 0))]))])),
-    ratioOn100: ratio(median(results['on, 100 %']), median(results.off)),
-    ratioOn10: ratio(median(results['on, 10 %']), median(results.off)),
-    ratioAsyncLocalStorageOnly: ratio(median(results['off, AsyncLocalStorage only']), median(results.off)),
+    rps: Object.fromEntries([...results].map(([mode, values]) => [mode, values.map(Math.round)])),
+    cpuMicrosecondsPerRequest: Object.fromEntries([...cpuPerRequest].map(([mode, runs]) => [mode, Object.fromEntries(Object.keys(runs[0] ?? {}).map((group) => [group, median(runs.map((r) => r[group] ?? 0))]))])),
+    ratioOn100: ratioToOff('on, 100 %'),
+    ratioOn10: ratioToOff('on, 10 %'),
+    ratioAsyncLocalStorageOnly: ratioToOff('off, AsyncLocalStorage only'),
     exportRequests: exported,
     spansReceived: spans,
   };
