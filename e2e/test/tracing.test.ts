@@ -86,7 +86,7 @@ beforeAll(async () => {
     }
   }));
   const key = createKeyWithCli(env, 'traced', 'read,write').trim();
-  const auth = { authorization: `Bearer ${key}` };
+  auth = { authorization: `Bearer ${key}` };
   await fetch(`${url('gateway')}/v1/instruments`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ symbol: 'TRC', name: 'Traced' }) });
   const csv = ['date,open,high,low,close,volume', ...Array.from({ length: 120 }, (_, i) => {
     const day = new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
@@ -108,6 +108,7 @@ beforeAll(async () => {
   }
 });
 let submitted: Response;
+let auth: Record<string, string>;
 
 afterAll(async () => {
   await stack?.stop();
@@ -115,12 +116,13 @@ afterAll(async () => {
   await ctx?.cleanup();
 });
 
-async function traceOf(traceId: string, services: string[]): Promise<Span[]> {
+/** `callerSpan`: a parent outside the stack (the client's own span), never exported. */
+async function traceOf(traceId: string, services: string[], callerSpan = ''): Promise<Span[]> {
   for (let i = 0; i < 100; i++) {
     const trace = spans.filter((span) => span.traceId === traceId);
     // Children often end, and are exported, before their parents: wait for every parent too.
     const ids = new Set(trace.map((span) => span.spanId));
-    const complete = trace.every((span) => !span.parentSpanId || ids.has(span.parentSpanId));
+    const complete = trace.every((span) => !span.parentSpanId || span.parentSpanId === callerSpan || ids.has(span.parentSpanId));
     if (complete && services.every((service) => trace.some((span) => span.service === service))) return trace;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -157,5 +159,48 @@ describe('one trace per request', () => {
     await traceOf(traceId, ['meridian-gateway', 'meridian-signals']);
     const tagged = logs.filter((entry) => entry.line.trace_id === traceId);
     expect(new Set(tagged.map((entry) => entry.process))).toEqual(new Set(['gateway', 'signals']));
+  });
+});
+
+describe("a caller's sampling decision", () => {
+  const traceparent = (traceId: string, spanId: string, sampled: boolean) => `00-${traceId}-${spanId}-${sampled ? '01' : '00'}`;
+
+  it('continues a sampled caller’s trace under its span', async () => {
+    const [traceId, callerSpan] = ['4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7'];
+    const response = await fetch(`${url('gateway')}/v1/indicators/sma?symbol=TRC&period=5`, { headers: { ...auth, traceparent: traceparent(traceId, callerSpan, true) } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-trace-id')).toBe(traceId);
+    const trace = await traceOf(traceId, ['meridian-gateway', 'meridian-signals'], callerSpan);
+    expect(trace.find((span) => span.service === 'meridian-gateway' && span.kind === 2)?.parentSpanId).toBe(callerSpan);
+  });
+
+  it('records nothing of an unsampled caller’s request, down to the job it queues', async () => {
+    const unsampled = '0af7651916cd43dd8448eb211c80319c';
+    const workerTracesBefore = new Set(spans.filter((span) => span.service === 'meridian-signals-worker').map((span) => span.traceId));
+    const queued = await fetch(`${url('gateway')}/v1/signals/batch`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json', traceparent: traceparent(unsampled, 'b7ad6b7169203331', false) },
+      body: JSON.stringify({ symbols: ['TRC'], rules: [{ type: 'ma-cross', fast: 4, slow: 12 }] }),
+    });
+    expect(queued.status).toBe(202);
+    expect(queued.headers.get('x-trace-id')).toBeNull();
+    const { id } = (await queued.json()) as { id: string };
+    let state = '';
+    for (let i = 0; i < 200 && state !== 'completed'; i++) {
+      ({ state } = (await (await fetch(`${url('gateway')}/v1/jobs/${id}`, { headers: auth })).json()) as { state: string });
+      if (state !== 'completed') await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(state).toBe('completed');
+
+    // A sampled request made afterwards has its spans exported: by then the unsampled one's would be too.
+    const marker = 'c1a2b3c4d5e6f708192a3b4c5d6e7f80';
+    await fetch(`${url('gateway')}/v1/indicators/sma?symbol=TRC&period=6`, { headers: { ...auth, traceparent: traceparent(marker, '1111111111111111', true) } });
+    await traceOf(marker, ['meridian-gateway', 'meridian-signals'], '1111111111111111');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(spans.filter((span) => span.traceId === unsampled)).toEqual([]);
+    // Had the job lost the caller's decision, its worker would have started a trace of its own.
+    const gatewayTraces = new Set(spans.filter((span) => span.service === 'meridian-gateway').map((span) => span.traceId));
+    const orphans = spans.filter((span) => span.service === 'meridian-signals-worker' && !workerTracesBefore.has(span.traceId) && !gatewayTraces.has(span.traceId));
+    expect(orphans).toEqual([]);
   });
 });

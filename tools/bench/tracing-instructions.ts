@@ -1,7 +1,9 @@
 /**
  * The cost of tracing in instructions per request, counted by valgrind (callgrind) in the
- * gateway and the signals service: unlike throughput, the count does not move with what else the
- * machine is doing, so modes can be compared across runs. Same route and modes as
+ * gateway and the signals service: it moves much less than throughput with what else the machine
+ * is doing, though not to nothing: work paced by the clock (timers, span exports, compiling on
+ * helper threads) is counted too, and two runs of tracing off have differed by 15 %, so compare
+ * modes of one run. Same route and modes as
  * bench:tracing. Each mode starts the stack afresh with gateway and signals under callgrind
  * (backtest and monitor run natively, so that the merged API document is complete), sends
  * BENCH_WARMUP requests one at a time with counting off (the JIT settles), then counts

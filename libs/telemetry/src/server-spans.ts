@@ -1,25 +1,40 @@
-import { context, propagation, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 const SPAN = Symbol('meridian.span');
 const UNTRACED = /^\/(health|metrics)(\/|$|\?)/;
-type Traced = FastifyRequest & { [SPAN]?: Span };
+type Traced = FastifyRequest & { [SPAN]?: Span | null };
 
 /** Whether this process started the SDK (libs/telemetry/src/register.ts). */
 export const tracingEnabled = (): boolean => process.env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined && process.env.OTEL_EXPORTER_OTLP_ENDPOINT !== '';
+
+/** Whether the configured sampler follows the caller's decision (the SDK's default does). */
+export const followsParent = (sampler = process.env.OTEL_TRACES_SAMPLER): boolean => !sampler || sampler.startsWith('parentbased_');
 
 /**
  * One server span per request, made in Fastify's own hooks instead of by the generic http
  * instrumentation (which costs more per request): the parent comes from the incoming
  * `traceparent`, the name from the route template, and the rest of the request runs inside the
  * span's context so pg, ioredis, undici and BullMQ spans become its children.
+ *
+ * When the caller already decided not to sample (the gateway at 10 % sends nine requests in ten
+ * so) and the sampler follows that decision, no span of this request can be exported: the request
+ * runs in the caller's context as it came, which still tells queued jobs and further calls not
+ * to sample, and the span, its ids and attributes are never made.
  */
 export function traceRequests(app: FastifyInstance): void {
   const tracer = trace.getTracer('meridian-http');
+  const skipUnsampled = followsParent();
+  // Declared up front so every request object has the same shape, sampled or not.
+  app.decorateRequest(SPAN, null);
   app.addHook('onRequest', (request: Traced, _reply: FastifyReply, done: () => void) => {
     if (UNTRACED.test(request.url)) return done();
-    const route = request.routeOptions.url;
     const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    if (skipUnsampled) {
+      const caller = trace.getSpanContext(parent);
+      if (caller && (caller.traceFlags & TraceFlags.SAMPLED) === 0) return context.with(parent, done);
+    }
+    const route = request.routeOptions.url;
     const span = tracer.startSpan(route ? `${request.method} ${route}` : request.method, {
       kind: SpanKind.SERVER,
       attributes: { 'http.request.method': request.method, 'url.path': request.url.split('?')[0], ...(route ? { 'http.route': route } : {}) },

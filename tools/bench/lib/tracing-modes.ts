@@ -17,9 +17,13 @@ export function tracingModes(endpoint: string): Map<string, TracingMode> {
     ['off', { label: 'off', env: {} }],
     ['100', { label: 'on, 100 %', env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_always_on' } }],
     ['10', { label: 'on, 10 %', env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' } }],
-    ['als', { label: 'off, AsyncLocalStorage only', env: { NODE_OPTIONS: `--import=${join(import.meta.dirname, 'als-only.mjs')}` } }],
+    ['0', { label: 'on, 0 %', env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_always_off' } }],
+    ['als', { label: 'off, AsyncLocalStorage only', env: { NODE_OPTIONS: withImport(join(import.meta.dirname, 'als-only.mjs')) } }],
   ]);
 }
+
+// Added to the caller's NODE_OPTIONS, so that e.g. --perf-basic-prof still reaches the services.
+const withImport = (module: string) => [process.env.NODE_OPTIONS, `--import=${module}`].filter(Boolean).join(' ');
 
 /** The modes BENCH_MODES names (all when unset), in the benchmarks' order. */
 export function chosenModes(modes: Map<string, TracingMode>, list = process.env.BENCH_MODES): [string, TracingMode][] {
