@@ -1,3 +1,4 @@
+import { finished } from 'node:stream';
 import type pg from 'pg';
 
 export interface QueryLogger {
@@ -47,6 +48,13 @@ export function queryName(config: unknown): string {
   return named.name ?? (named.text ? queryName(named.text) : 'unnamed');
 }
 
+const STREAM_NAME = Symbol('meridian.query-name');
+
+/** Names a COPY stream so that the query log times it, from submission to its end, like a query. */
+export function timedStream<T extends object>(stream: T, name: string): T {
+  return Object.assign(stream, { [STREAM_NAME]: name });
+}
+
 /**
  * Times every query of the clients it watches, logs those slower than the threshold with
  * their name and duration, and keeps counts and latency percentiles per name for the monitor.
@@ -73,13 +81,23 @@ export class QueryLog {
     return Object.fromEntries([...this.series].map(([name, series]) => [name, series.summary()]));
   }
 
-  /** Wraps `client.query` of every client the pool opens; COPY streams pass through untimed. */
+  /**
+   * Wraps `client.query` of every client the pool opens. COPY streams pass through untimed (an
+   * export lasts as long as its client reads), unless given a name with `timedStream`.
+   */
   watch(pool: pg.Pool): void {
     pool.on('connect', (client) => {
       const query = client.query.bind(client) as (...args: unknown[]) => unknown;
       (client as { query: unknown }).query = (...args: unknown[]) => {
         const [config] = args;
-        if (typeof (config as { submit?: unknown } | undefined)?.submit === 'function') return query(...args);
+        if (typeof (config as { submit?: unknown } | undefined)?.submit === 'function') {
+          const name = (config as { [STREAM_NAME]?: string })[STREAM_NAME];
+          if (name !== undefined) {
+            const started = performance.now();
+            finished(config as NodeJS.ReadableStream | NodeJS.WritableStream, (error) => this.record(name, performance.now() - started, error ?? undefined));
+          }
+          return query(...args);
+        }
         const name = queryName(config);
         const started = performance.now();
         const done = (error?: Error) => this.record(name, performance.now() - started, error ?? undefined);

@@ -1,6 +1,8 @@
 import { loadConfig } from '@meridian/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { to as copyTo } from 'pg-copy-streams';
 import { createPools, type Pools, topStatements } from '../src/index.js';
+import { timedStream } from '../src/query-log.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
 
 let db: TestDatabase;
@@ -27,6 +29,26 @@ describe('the slow-query log', () => {
     expect(stats['test.fast']?.p95).toBeGreaterThanOrEqual(stats['test.fast']?.p50 ?? Infinity);
     expect(stats['test.broken']).toMatchObject({ count: 1, errors: 1 });
     expect(stats['sql:SELECT 1']?.count).toBe(1);
+  });
+
+  it('times a COPY stream given a name, from submission to its end, and leaves unnamed ones out', async () => {
+    const client = await pools.read.connect();
+    try {
+      const read = async (stream: NodeJS.ReadableStream) => {
+        let bytes = 0;
+        for await (const chunk of stream) bytes += (chunk as Buffer).length;
+        return bytes;
+      };
+      expect(await read(client.query(timedStream(copyTo('COPY (SELECT generate_series(1, 1000)) TO STDOUT'), 'test.copy')))).toBeGreaterThan(1000);
+      await read(client.query(copyTo('COPY (SELECT 1) TO STDOUT')));
+      await expect(read(client.query(timedStream(copyTo('COPY (SELECT * FROM no_such_table) TO STDOUT'), 'test.copy-broken')))).rejects.toThrow('no_such_table');
+    } finally {
+      client.release();
+    }
+    const stats = pools.queries.stats();
+    expect(stats['test.copy']).toMatchObject({ count: 1, errors: 0 });
+    expect(stats['test.copy-broken']).toMatchObject({ count: 1, errors: 1 });
+    expect(Object.keys(stats).filter((name) => name.includes('COPY'))).toEqual([]);
   });
 
   it('logs a query above the threshold with its name and duration, and not the fast ones', async () => {

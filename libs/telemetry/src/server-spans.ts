@@ -9,7 +9,7 @@ type Traced = FastifyRequest & { [SPAN]?: Span | null };
 export const tracingEnabled = (): boolean => process.env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined && process.env.OTEL_EXPORTER_OTLP_ENDPOINT !== '';
 
 /** Whether the configured sampler follows the caller's decision (the SDK's default does). */
-export const followsParent = (sampler = process.env.OTEL_TRACES_SAMPLER): boolean => !sampler || sampler.startsWith('parentbased_');
+const followsParent = (sampler = process.env.OTEL_TRACES_SAMPLER): boolean => !sampler || sampler.startsWith('parentbased_');
 
 /**
  * One server span per request, made in Fastify's own hooks instead of by the generic http

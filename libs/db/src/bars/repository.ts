@@ -2,6 +2,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { timedStream } from '../query-log.js';
 import { barColumnsFromBinaryCopy } from './binary-copy.js';
 
 export const INTERVALS = ['1m', '5m', '15m', '30m', '1h', '4h', '1d', '1w', '1mo'] as const;
@@ -112,8 +113,9 @@ export class BarRepository {
     const client = await this.read.connect();
     const chunks: Buffer[] = [];
     try {
-      const copy = client.query(copyTo(`COPY (SELECT (extract(epoch FROM ts) * 1000)::float8, open, high, low, close, volume FROM ${relation}
-        WHERE instrument_id = ${instrumentId} AND interval = '${interval}' ORDER BY ts) TO STDOUT WITH (FORMAT binary)`));
+      const sql = `COPY (SELECT (extract(epoch FROM ts) * 1000)::float8, open, high, low, close, volume FROM ${relation}
+        WHERE instrument_id = ${instrumentId} AND interval = '${interval}' ORDER BY ts) TO STDOUT WITH (FORMAT binary)`;
+      const copy = client.query(timedStream(copyTo(sql), `bars.columns.${relation}`));
       for await (const chunk of copy) chunks.push(chunk as Buffer);
     } catch (error) {
       // Possibly mid-protocol: the connection is discarded, not reused.
