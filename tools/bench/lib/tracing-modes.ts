@@ -17,6 +17,7 @@ export function tracingModes(endpoint: string): Map<string, TracingMode> {
     ['off', { label: 'off', env: {} }],
     ['100', { label: 'on, 100 %', env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_always_on' } }],
     ['10', { label: 'on, 10 %', env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' } }],
+    ['50', { label: 'on, 50 %', env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.5' } }],
     ['0', { label: 'on, 0 %', env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_always_off' } }],
     ['als', { label: 'off, AsyncLocalStorage only', env: { NODE_OPTIONS: withImport(join(import.meta.dirname, 'als-only.mjs')) } }],
   ]);
