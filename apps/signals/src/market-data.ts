@@ -2,14 +2,14 @@ import type { Cache, Namespace } from '@meridian/cache';
 import { BarRepository, InstrumentRepository, type Interval, type Pools, ROLLUPS } from '@meridian/db';
 import type { BarSeries } from '@meridian/market';
 import { HttpProblem } from '@meridian/service';
-import { ROLLUP_TAG } from './rollups.js';
+import { rollupTag } from './rollups.js';
 
 /** Every cached value derived from a symbol's bars carries this tag; ingest deletes it. */
 export const symbolTag = (symbol: string): string => `symbol:${symbol}`;
 
 /** The tags of a value computed from a symbol's bars of an interval: rollups change on refresh too. */
 export function barTags(symbol: string, interval: Interval): string[] {
-  return interval in ROLLUPS ? [symbolTag(symbol), ROLLUP_TAG] : [symbolTag(symbol)];
+  return interval in ROLLUPS ? [symbolTag(symbol), rollupTag(interval)] : [symbolTag(symbol)];
 }
 
 /**

@@ -7,6 +7,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { type SignalsWorkers, startWorkers } from '../src/batch/workers.js';
+import { processRollup, type RollupJobData } from '../src/rollups.js';
+import type { Job } from 'bullmq';
 import { caller, csvOf, type DailyBar, dailyBars, loadSymbol, type WireBar } from './helpers.js';
 
 let ctx: TestContext;
@@ -96,6 +98,20 @@ describe('rollups', () => {
     expect(hourly).toHaveLength(4);
     expect(await rollup('MINS', '1h', 4)).toEqual(hourly);
     expect(await rollup('MINS', '1d', 1)).toEqual(aggregate(minutes, (ts) => Math.floor(ts / DAY) * DAY));
+  });
+
+  it("drops only the cached values of the intervals a refresh rebuilt: daily ones survive the weekly view's refresh", async () => {
+    const indicator = (interval: string) => call('GET', `/v1/indicators/sma?symbol=ROLL&interval=${interval}&period=3`);
+    const computed = () => app.cache.stats().namespaces.indicators?.factoryCalls ?? 0;
+    await indicator('1d');
+    await indicator('1w');
+    const before = computed();
+    // What the bars.rollup job does after an upload of daily bars: rebuild the weekly and monthly views.
+    await processRollup({ db: app.db, cache: app.cache }, { data: { interval: '1d' } } as Job<RollupJobData>);
+    expect((await indicator('1d')).statusCode).toBe(200);
+    expect(computed()).toBe(before);
+    expect((await indicator('1w')).statusCode).toBe(200);
+    expect(computed()).toBe(before + 1);
   });
 
   it('follows a re-upload: rollups, and cached indicators over them, change after the refresh', async () => {
