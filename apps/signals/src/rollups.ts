@@ -1,6 +1,6 @@
 import type { Cache } from '@meridian/cache';
 import type { Config } from '@meridian/config';
-import { INTERVALS, type Interval, type Pools, refreshRollups, ROLLUPS, rollupsFrom } from '@meridian/db';
+import { INTERVALS, type Interval, type Pools, refreshRollups, rolledUpFrom, rollupsFrom } from '@meridian/db';
 import { createQueue, QUEUES } from '@meridian/queue';
 import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -14,9 +14,6 @@ export interface RollupJobData {
  * refreshed, and only then (a refresh of the weekly view leaves daily values alone).
  */
 export const rollupTag = (interval: Interval): string => `rollups:${interval}`;
-
-/** The intervals whose views are rebuilt from bars of `interval`. */
-const servedFrom = (interval: Interval): Interval[] => (Object.keys(ROLLUPS) as (keyof typeof ROLLUPS)[]).filter((served) => ROLLUPS[served].from === interval);
 
 // Uploads within this window share one refresh, which starts after the last of them.
 const DEBOUNCE_MS = 1_000;
@@ -48,6 +45,6 @@ export async function processRollup(deps: { db: Pools; cache: Cache }, job: Job<
   const { interval } = job.data;
   if (!(INTERVALS as readonly string[]).includes(interval)) throw new UnrecoverableError(`"${interval}" is not an interval`);
   const refreshed = await refreshRollups(deps.db.write, interval);
-  await deps.cache.deleteByTag(servedFrom(interval).map(rollupTag));
+  await deps.cache.deleteByTag(rolledUpFrom(interval).map(rollupTag));
   return refreshed;
 }

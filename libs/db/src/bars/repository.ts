@@ -70,9 +70,14 @@ export const ROLLUPS = {
 
 type Relation = 'bars' | (typeof ROLLUPS)[keyof typeof ROLLUPS]['view'];
 
+/** The intervals whose views are rebuilt from bars of `interval`. */
+export function rolledUpFrom(interval: Interval): (keyof typeof ROLLUPS)[] {
+  return (Object.keys(ROLLUPS) as (keyof typeof ROLLUPS)[]).filter((served) => ROLLUPS[served].from === interval);
+}
+
 /** The views to refresh after bars of an interval changed. */
 export function rollupsFrom(interval: Interval): Relation[] {
-  return Object.values(ROLLUPS).filter((rollup) => rollup.from === interval).map((rollup) => rollup.view);
+  return rolledUpFrom(interval).map((served) => ROLLUPS[served].view);
 }
 
 export class BarRepository {
