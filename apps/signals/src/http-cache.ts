@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
-import { BROTLI_QUALITY, COMPRESS_FROM_BYTES } from '@meridian/service';
+import { BROTLI_QUALITY, COMPRESS_FROM_BYTES, type Encoding, preferredEncoding } from '@meridian/service';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** A response body serialised once, with its validator: cache hits cost no JSON work. */
@@ -20,20 +20,6 @@ function matches(header: string | undefined, etag: string): boolean {
   if (header.trim() === '*') return true;
   const opaque = etag.slice(2);
   return header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === opaque);
-}
-
-type Encoding = 'br' | 'gzip';
-
-/** br if the client takes it, else gzip, else nothing; anything unusual is left to @fastify/compress. */
-export function preferredEncoding(header: string | undefined): Encoding | undefined {
-  if (!header) return undefined;
-  const accepted = new Set<string>();
-  for (const part of header.toLowerCase().split(',')) {
-    const [name = '', ...params] = part.split(';').map((token) => token.trim());
-    const q = params.find((param) => param.startsWith('q='));
-    if (q === undefined || Number(q.slice(2)) > 0) accepted.add(name);
-  }
-  return accepted.has('br') ? 'br' : accepted.has('gzip') ? 'gzip' : undefined;
 }
 
 /**

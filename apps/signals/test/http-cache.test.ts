@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { type CachedBody, cachedBody, CompressedBodies, preferredEncoding } from '../src/http-cache.js';
+import { preferredEncoding } from '@meridian/service';
+import { type CachedBody, cachedBody, CompressedBodies } from '../src/http-cache.js';
 
 describe('compressed copies of cached answers', () => {
   it('compresses an answer once per encoding and serves the same bytes after', () => {

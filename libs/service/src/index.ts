@@ -1,4 +1,5 @@
-export { BROTLI_QUALITY, COMPRESS_FROM_BYTES, createService, type ServiceOptions } from './service.js';
+export { createService, type ServiceOptions } from './service.js';
+export { BROTLI_QUALITY, COMPRESS_FROM_BYTES, type Encoding, preferredEncoding } from './encoding.js';
 export { runService, main } from './run.js';
 export { HttpProblem, problem, sendProblem, PROBLEM_CONTENT_TYPE, type ProblemDocument } from './problem.js';
 export { createRedis, pingRedis, type RedisOptions } from './redis.js';

@@ -13,14 +13,10 @@ import type { Redis } from 'ioredis';
 import { type Caller, requireInternalAuth } from './internal-auth.js';
 import { healthRoutes, type ReadinessCheck } from './health.js';
 import { loggerOptions, RequestLog } from './logger.js';
+import { BROTLI_QUALITY, COMPRESS_FROM_BYTES } from './encoding.js';
 import { installProblemHandlers, problem, sendProblem } from './problem.js';
 import { createRedis, pingRedis } from './redis.js';
 import type { Service } from './types.js';
-
-/** Bodies smaller than this go out uncompressed: the headers would outweigh the saving. */
-export const COMPRESS_FROM_BYTES = 1024;
-/** Brotli's default quality (11) costs more CPU than it saves on the wire for API responses. */
-export const BROTLI_QUALITY = 4;
 
 export interface ServiceOptions {
   config: Config;
