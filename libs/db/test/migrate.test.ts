@@ -3,15 +3,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
 
-async function relations(url: string): Promise<string[]> {
+/** Tables and materialized views (information_schema.tables leaves the latter out), constraints and triggers. */
+async function schema(url: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    // Tables and materialized views (information_schema.tables leaves the latter out).
-    const { rows } = await client.query<{ relname: string }>(
-      "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'm') AND relname <> 'schema_migrations' ORDER BY 1",
+    const { rows } = await client.query<{ name: string }>(
+      `SELECT relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'm') AND relname <> 'schema_migrations'
+       UNION ALL SELECT 'constraint ' || conname FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+       UNION ALL SELECT 'trigger ' || tgname FROM pg_trigger WHERE NOT tgisinternal
+       ORDER BY 1`,
     );
-    return rows.map((row) => row.relname);
+    return rows.map((row) => row.name);
   } finally {
     await client.end();
   }
@@ -27,15 +31,15 @@ describe('migrations', () => {
   it('go up, down one, and up again on a fresh database', async () => {
     const up = await migrate({ databaseUrl: db.url });
     expect(up.length).toBeGreaterThanOrEqual(2);
-    const all = await relations(db.url);
-    expect(all).toEqual(expect.arrayContaining(['instruments', 'strategies', 'bars', 'bars_1w']));
+    const all = await schema(db.url);
+    expect(all).toEqual(expect.arrayContaining(['instruments', 'strategies', 'bars', 'bars_1w', 'trigger instruments_delete_signal_events']));
 
     const down = await migrate({ databaseUrl: db.url, direction: 'down' });
     expect(down).toEqual([up.at(-1)]);
-    expect((await relations(db.url)).length).toBeLessThan(all.length);
+    expect(await schema(db.url)).not.toEqual(all);
 
     expect(await migrate({ databaseUrl: db.url })).toEqual([up.at(-1)]);
-    expect(await relations(db.url)).toEqual(all);
+    expect(await schema(db.url)).toEqual(all);
     expect(await migrate({ databaseUrl: db.url })).toEqual([]);
   });
 });

@@ -28,24 +28,38 @@ export class SignalEventRepository {
 
   /**
    * Stores the events of one symbol, every rule, in one statement; the same events stored again
-   * update in place, so retries and resubmissions never duplicate rows.
+   * update in place, so retries and resubmissions never duplicate rows. The instrument and the
+   * rules are locked once for the statement, as the foreign keys did once per row (migration
+   * 0007); when the instrument or a rule is missing nothing is stored and the error names it.
    */
   async upsert(key: { instrumentId: number; interval: string; jobId: string }, events: readonly (SignalEventRow & { ruleHash: string })[]): Promise<number> {
     if (events.length === 0) return 0;
-    const { rowCount } = await this.write.query({
+    const hashes = [...new Set(events.map((e) => e.ruleHash))];
+    const { rows } = await this.write.query<{ stored: number; instrument: boolean; missing: string[] }>({
       name: 'signal_events.upsert',
-      text: `INSERT INTO signal_events (instrument_id, rule_hash, interval, ts, side, target, strength, price, job_id)
-             SELECT $1, h, $2, timestamptz 'epoch' + t * interval '1 millisecond', s, g, st, p, $3
-             FROM unnest($4::text[], $5::float8[], $6::text[], $7::int2[], $8::float8[], $9::float8[]) AS e(h, t, s, g, st, p)
-             ON CONFLICT (instrument_id, rule_hash, interval, ts) DO UPDATE
-               SET side = EXCLUDED.side, target = EXCLUDED.target, strength = EXCLUDED.strength,
-                   price = EXCLUDED.price, job_id = EXCLUDED.job_id, updated_at = now()`,
+      text: `WITH instrument AS (SELECT id FROM instruments WHERE id = $1 FOR KEY SHARE),
+                  rules AS (SELECT rule_hash FROM signal_rules WHERE rule_hash = ANY($10::text[]) FOR KEY SHARE),
+                  stored AS (
+                    INSERT INTO signal_events (instrument_id, rule_hash, interval, ts, side, target, strength, price, job_id)
+                    SELECT instrument.id, e.h, $2, timestamptz 'epoch' + e.t * interval '1 millisecond', e.s, e.g, e.st, e.p, $3
+                    FROM instrument, unnest($4::text[], $5::float8[], $6::text[], $7::int2[], $8::float8[], $9::float8[]) AS e(h, t, s, g, st, p)
+                    WHERE (SELECT count(*) FROM rules) = cardinality($10::text[])
+                    ON CONFLICT (instrument_id, rule_hash, interval, ts) DO UPDATE
+                      SET side = EXCLUDED.side, target = EXCLUDED.target, strength = EXCLUDED.strength,
+                          price = EXCLUDED.price, job_id = EXCLUDED.job_id, updated_at = now()
+                    RETURNING 1)
+             SELECT (SELECT count(*) FROM stored)::int AS stored, EXISTS (SELECT 1 FROM instrument) AS instrument,
+                    ARRAY(SELECT h FROM unnest($10::text[]) AS h EXCEPT SELECT rule_hash FROM rules) AS missing`,
       values: [
         key.instrumentId, key.interval, key.jobId,
         events.map((e) => e.ruleHash), events.map((e) => e.ts), events.map((e) => e.side), events.map((e) => e.target), events.map((e) => e.strength), events.map((e) => e.price),
+        hashes,
       ],
     });
-    return rowCount ?? 0;
+    const [outcome] = rows;
+    if (!outcome?.instrument) throw new Error(`signal_events: instrument ${key.instrumentId} does not exist (deleted while the batch ran?)`);
+    if (outcome.missing.length > 0) throw new Error(`signal_events: rules ${outcome.missing.join(', ')} are not in signal_rules; save each rule before its events`);
+    return outcome.stored;
   }
 
   /** The newest stored event per instrument for one rule. */
