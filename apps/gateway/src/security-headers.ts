@@ -14,7 +14,11 @@ const DOCS_HEADERS = { 'x-content-type-options': 'nosniff', 'x-frame-options': '
 /** Helmet's headers for an API, set once per response without helmet's per-request work. */
 export const securityHeaders: FastifyPluginAsyncTypebox = fp(async (app) => {
   const hsts = app.config.nodeEnv === 'production' ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {};
-  app.addHook('onRequest', async (request, reply) => {
-    reply.headers({ ...(request.url.startsWith('/docs') ? DOCS_HEADERS : API_HEADERS), ...hsts });
+  const api = { ...API_HEADERS, ...hsts };
+  const docs = { ...DOCS_HEADERS, ...hsts };
+  // A callback hook: an async one costs a promise per request for no waiting.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(request.url.startsWith('/docs') ? docs : api);
+    done();
   });
 }, { name: 'security-headers' });

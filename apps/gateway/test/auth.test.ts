@@ -54,7 +54,9 @@ describe('API key authentication', () => {
 
   it('answers 403 naming the scope when a read-only key mutates', async () => {
     const { key } = await createKey(ctx, 'acme', ['read']);
-    expect((await get('/v1/instruments', bearer(key))).statusCode).toBe(200);
+    const allowed = await get('/v1/instruments', bearer(key));
+    expect(allowed.statusCode).toBe(200);
+    expect(allowed.headers['www-authenticate']).toBeUndefined();
     const res = await gateway.inject({ method: 'POST', url: '/v1/strategies', headers: { ...bearer(key), 'content-type': 'application/json' }, payload: '{}' });
     expect(res.statusCode).toBe(403);
     expect(res.json()).toMatchObject({ type: '/problems/forbidden', requiredScope: 'write' });

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { ApiKeyRepository } from '@meridian/db';
 import { HttpProblem } from '@meridian/service';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hashKey, parseKey } from './api-key.js';
 import { KeyStore } from './key-store.js';
@@ -18,7 +18,8 @@ function presentedKey(request: FastifyRequest): string | undefined {
   return typeof header === 'string' ? header : undefined;
 }
 
-function unauthenticated(detail: string): HttpProblem {
+function unauthenticated(reply: FastifyReply, detail: string): HttpProblem {
+  reply.header('www-authenticate', 'Bearer');
   return new HttpProblem(401, 'unauthenticated', detail);
 }
 
@@ -29,18 +30,16 @@ export const apiKeyAuth: FastifyPluginAsyncTypebox = fp(async (app) => {
 
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/v1/')) return;
-    reply.header('www-authenticate', 'Bearer');
     if (/[?&](api_key|apikey|key|token)=/i.test(request.url)) {
-      throw unauthenticated('API keys are never accepted in the query string. Send it as Authorization: Bearer <key>, and revoke the key you just exposed.');
+      throw unauthenticated(reply, 'API keys are never accepted in the query string. Send it as Authorization: Bearer <key>, and revoke the key you just exposed.');
     }
     const key = presentedKey(request);
-    if (key === undefined) throw unauthenticated('Send an API key as Authorization: Bearer <key> or X-API-Key: <key>. Create one with `npm run keys -- create`.');
+    if (key === undefined) throw unauthenticated(reply, 'Send an API key as Authorization: Bearer <key> or X-API-Key: <key>. Create one with `npm run keys -- create`.');
     const prefix = parseKey(key);
-    if (prefix === undefined) throw unauthenticated('The API key is malformed (expected mk_<prefix>_<secret>; check for a copy/paste error).');
+    if (prefix === undefined) throw unauthenticated(reply, 'The API key is malformed (expected mk_<prefix>_<secret>; check for a copy/paste error).');
     const entry = await keys.lookup(prefix);
-    if (!entry || !timingSafeEqual(entry.hash, hashKey(key))) throw unauthenticated('The API key is not known.');
-    if (entry.revoked) throw unauthenticated('The API key has been revoked. Ask for a new one.');
-    reply.removeHeader('www-authenticate');
+    if (!entry || !timingSafeEqual(entry.hash, hashKey(key))) throw unauthenticated(reply, 'The API key is not known.');
+    if (entry.revoked) throw unauthenticated(reply, 'The API key has been revoked. Ask for a new one.');
     const scope = requiredScope(request.method, request.url);
     if (!entry.scopes.includes(scope)) {
       throw new HttpProblem(403, 'forbidden', `This key lacks the "${scope}" scope needed for ${request.method} ${request.url.split('?')[0]}.`, { requiredScope: scope });

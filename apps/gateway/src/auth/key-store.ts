@@ -37,6 +37,7 @@ export async function forgetKey(cache: Cache, prefix: string): Promise<boolean> 
 export class KeyStore {
   private readonly space: Namespace;
   private readonly used = new Set<string>();
+  private readonly entries = new WeakMap<StoredKey, KeyEntry>();
   private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -51,7 +52,14 @@ export class KeyStore {
 
   async lookup(prefix: string): Promise<KeyEntry | undefined> {
     const stored = await this.space.getOrSet(prefix, () => this.load(prefix));
-    return stored ? { prefix, hash: Buffer.from(stored.hash, 'base64'), tenant: stored.tenant, scopes: stored.scopes, revoked: stored.revoked } : undefined;
+    if (!stored) return undefined;
+    // Decoded once per cached value, not per request; a reload or revocation brings a new value.
+    let entry = this.entries.get(stored);
+    if (!entry) {
+      entry = { prefix, hash: Buffer.from(stored.hash, 'base64'), tenant: stored.tenant, scopes: stored.scopes, revoked: stored.revoked };
+      this.entries.set(stored, entry);
+    }
+    return entry;
   }
 
   private async load(prefix: string): Promise<StoredKey | null> {
