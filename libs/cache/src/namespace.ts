@@ -58,6 +58,18 @@ export class Namespace {
     return this.cache.flight(id, () => this.resolve(id, factory, this.cache.settle(this, options), local));
   }
 
+  /**
+   * The value when this process holds it fresh in memory, else undefined; never waits. For hot
+   * paths that can answer without a promise when memory has the value, and call getOrSet when
+   * not. No early refresh: the next getOrSet after expiry reloads.
+   */
+  peek<T>(key: string): T | undefined {
+    const local = this.cache.fromL1(this.id(key));
+    if (!local || this.cache.judge(local) !== 'fresh') return undefined;
+    this.stats.l1Hits++;
+    return local.value as T;
+  }
+
   /** A fresh value from either tier, or undefined. */
   async get<T>(key: string): Promise<T | undefined> {
     const [value] = await this.getMany<T>([key]);

@@ -41,13 +41,14 @@ export function verifyInternal(secret: string, method: string, path: string, hea
 /** Routes under /v1 answer only requests signed by the gateway; health, metrics and the API document stay open. */
 export function requireInternalAuth(app: Service): void {
   const secret = app.config.internalSecret;
-  app.addHook('onRequest', async (request: FastifyRequest, reply) => {
-    if (!request.url.startsWith('/v1/')) return;
+  // A callback hook: nothing here waits, and an async hook costs promises on every request.
+  app.addHook('onRequest', (request: FastifyRequest, reply, done) => {
+    if (!request.url.startsWith('/v1/')) return done();
     const header = request.headers[INTERNAL_HEADER];
     const caller = verifyInternal(secret, request.method, request.url, typeof header === 'string' ? header : undefined);
-    if (!caller) {
-      return sendProblem(reply, problem(401, 'unauthenticated', 'Call this API through the gateway with an API key.', request));
-    }
+    // Answered here, so the request goes no further (done is not called).
+    if (!caller) return void sendProblem(reply, problem(401, 'unauthenticated', 'Call this API through the gateway with an API key.', request));
     request.caller = caller;
+    done();
   });
 }

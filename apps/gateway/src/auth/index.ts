@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hashKey, parseKey } from './api-key.js';
-import { KeyStore } from './key-store.js';
+import { type KeyEntry, KeyStore } from './key-store.js';
 import { requiredScope } from './scopes.js';
 
 function presentedKey(request: FastifyRequest): string | undefined {
@@ -28,23 +28,38 @@ export const apiKeyAuth: FastifyPluginAsyncTypebox = fp(async (app) => {
   const keys = new KeyStore(new ApiKeyRepository(app.db.write), app.log, app.cache, app.config.gateway.apiKeyCacheTtlMs);
   app.addHook('onClose', () => keys.close());
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/v1/')) return;
+  // The key and its prefix, or the 401 to answer.
+  function presented(request: FastifyRequest, reply: FastifyReply): { key: string; prefix: string } | HttpProblem {
     if (/[?&](api_key|apikey|key|token)=/i.test(request.url)) {
-      throw unauthenticated(reply, 'API keys are never accepted in the query string. Send it as Authorization: Bearer <key>, and revoke the key you just exposed.');
+      return unauthenticated(reply, 'API keys are never accepted in the query string. Send it as Authorization: Bearer <key>, and revoke the key you just exposed.');
     }
     const key = presentedKey(request);
-    if (key === undefined) throw unauthenticated(reply, 'Send an API key as Authorization: Bearer <key> or X-API-Key: <key>. Create one with `npm run keys -- create`.');
+    if (key === undefined) return unauthenticated(reply, 'Send an API key as Authorization: Bearer <key> or X-API-Key: <key>. Create one with `npm run keys -- create`.');
     const prefix = parseKey(key);
-    if (prefix === undefined) throw unauthenticated(reply, 'The API key is malformed (expected mk_<prefix>_<secret>; check for a copy/paste error).');
-    const entry = await keys.lookup(prefix);
-    if (!entry || !timingSafeEqual(entry.hash, hashKey(key))) throw unauthenticated(reply, 'The API key is not known.');
-    if (entry.revoked) throw unauthenticated(reply, 'The API key has been revoked. Ask for a new one.');
+    return prefix === undefined ? unauthenticated(reply, 'The API key is malformed (expected mk_<prefix>_<secret>; check for a copy/paste error).') : { key, prefix };
+  }
+
+  // Undefined when the key may make this request (the caller is then set), else the 401 or 403.
+  function authorize(request: FastifyRequest, reply: FastifyReply, key: string, entry: KeyEntry | null | undefined): HttpProblem | undefined {
+    if (!entry || !timingSafeEqual(entry.hash, hashKey(key))) return unauthenticated(reply, 'The API key is not known.');
+    if (entry.revoked) return unauthenticated(reply, 'The API key has been revoked. Ask for a new one.');
     const scope = requiredScope(request.method, request.url);
     if (!entry.scopes.includes(scope)) {
-      throw new HttpProblem(403, 'forbidden', `This key lacks the "${scope}" scope needed for ${request.method} ${request.url.split('?')[0]}.`, { requiredScope: scope });
+      return new HttpProblem(403, 'forbidden', `This key lacks the "${scope}" scope needed for ${request.method} ${request.url.split('?')[0]}.`, { requiredScope: scope });
     }
     request.caller = { tenant: entry.tenant, keyId: entry.prefix };
-    keys.markUsed(prefix);
+    keys.markUsed(entry.prefix);
+    return undefined;
+  }
+
+  // A callback hook: a key this process holds in memory (nearly every request) is checked
+  // without creating a promise; only a look-up through Redis or the database waits.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!request.url.startsWith('/v1/')) return done();
+    const key = presented(request, reply);
+    if (key instanceof HttpProblem) return done(key);
+    const cached = keys.cached(key.prefix);
+    if (cached !== undefined) return done(authorize(request, reply, key.key, cached));
+    keys.lookup(key.prefix).then((entry) => done(authorize(request, reply, key.key, entry)), done);
   });
 }, { name: 'api-key-auth' });

@@ -51,7 +51,16 @@ export class KeyStore {
   }
 
   async lookup(prefix: string): Promise<KeyEntry | undefined> {
-    const stored = await this.space.getOrSet(prefix, () => this.load(prefix));
+    return this.decoded(prefix, await this.space.getOrSet(prefix, () => this.load(prefix)));
+  }
+
+  /** What lookup would answer, when this process has it fresh in memory: null for an unknown key. */
+  cached(prefix: string): KeyEntry | null | undefined {
+    const stored = this.space.peek<StoredKey | null>(prefix);
+    return stored === undefined ? undefined : (this.decoded(prefix, stored) ?? null);
+  }
+
+  private decoded(prefix: string, stored: StoredKey | null): KeyEntry | undefined {
     if (!stored) return undefined;
     // Decoded once per cached value, not per request; a reload or revocation brings a new value.
     let entry = this.entries.get(stored);
