@@ -103,12 +103,14 @@ try {
     const httpProxy = median(rps.httpProxy);
     const floor = median(rps.floor);
 
-    // Added latency at half of the gateway's saturation: direct and gateway at the same rate, alternated.
+    // Added latency at half of the gateway's saturation: every contender at the same rate, in a
+    // rotating order, so the peer's and the bare floor's added p99 say what any proxy adds here.
     const half = Math.round(gateway / 2);
-    log(`${name}: p99 at 50% of the gateway's saturation (${half} req/s), direct and gateway alternated`);
-    const p99: Record<'direct' | 'gateway', number[]> = { direct: [], gateway: [] };
+    log(`${name}: p99 at 50% of the gateway's saturation (${half} req/s), the four contenders rotated`);
+    const p99: Record<Contender, number[]> = { direct: [], gateway: [], httpProxy: [], floor: [] };
     for (let round = 0; round < rounds; round++) {
-      for (const contender of round % 2 === 0 ? (['direct', 'gateway'] as const) : (['gateway', 'direct'] as const)) {
+      for (let k = 0; k < contenders.length; k++) {
+        const contender = contenders[(round + k) % contenders.length] as Contender;
         const result = await autocannon(`${base(target[contender])}${PATH}`, { seconds, connections: 10, rate: half, headers: headersFor(contender) });
         all.push(result);
         p99[contender].push(result.p99);
@@ -123,7 +125,14 @@ try {
       gatewayOverHttpProxy: ratio(gateway, httpProxy),
       // The most any proxy on Node reached over the peer in this run.
       floorOverHttpProxy: ratio(floor, httpProxy),
-      atHalfSaturation: { rate: half, directP99: median(p99.direct), gatewayP99: median(p99.gateway), addedP99: median(p99.gateway) - median(p99.direct) },
+      atHalfSaturation: {
+        rate: half,
+        directP99: median(p99.direct),
+        gatewayP99: median(p99.gateway),
+        addedP99: median(p99.gateway) - median(p99.direct),
+        httpProxyAddedP99: median(p99.httpProxy) - median(p99.direct),
+        floorAddedP99: median(p99.floor) - median(p99.direct),
+      },
     };
   }
 
