@@ -146,6 +146,24 @@ describe('POST /v1/signals/batch', () => {
     await queue.close();
   });
 
+  it('fails a job whose rule was never saved at once, without retries, naming the rule', async () => {
+    const queue = new Queue(QUEUES.signalsSymbol, { connection: redis, prefix: bullPrefix(app.config) });
+    // A valid rule under a hash signal_rules does not hold (a hand-made job): no event can be stored.
+    const job = await queue.add(QUEUES.signalsSymbol, { batchId: 'manual', tenant: 'test', symbol: 'AAA', interval: '1d', rules: [{ hash: 'never-saved', spec: { type: 'ma-cross', fast: 5, slow: 20 } }] }, { attempts: 5, backoff: 10 });
+    let state = '';
+    for (let i = 0; i < 100 && state !== 'failed'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      state = await job.getState();
+    }
+    const failed = await Job.fromId(queue, job.id as string);
+    expect(state).toBe('failed');
+    expect(failed?.attemptsMade).toBe(1);
+    expect(failed?.failedReason).toContain('never-saved are not in signal_rules');
+    const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM signal_events WHERE rule_hash = 'never-saved'");
+    expect(rows[0]?.n).toBe(0);
+    await queue.close();
+  });
+
   it('streams ordered progress over SSE that ends with the completed event', async () => {
     for (const worker of workers.workers) await worker.pause();
     const res = await call('POST', '/v1/signals/batch', { payload: { symbols: Object.keys(data), rules: [{ type: 'momentum' }] } });
@@ -174,11 +192,11 @@ describe('POST /v1/signals/batch', () => {
     expect(res.status).toBe(200);
     const samples = parsePrometheusText(await res.text());
     const count = (queue: string, outcome: string) => sampleValue(samples, 'queue_job_duration_seconds_count', { queue, outcome, service: 'signals-worker' }) ?? 0;
-    // Four symbols of the first batch, four of the SSE batch and one manual job that failed;
+    // Four symbols of the first batch, four of the SSE batch and two manual jobs that failed;
     // FLAKY's first attempt fails in both batches.
     expect(count('signals.symbol', 'completed')).toBeGreaterThanOrEqual(8);
     expect(count('signals.symbol', 'retrying')).toBe(2);
-    expect(count('signals.symbol', 'failed')).toBe(1);
+    expect(count('signals.symbol', 'failed')).toBe(2);
     expect(count('signals.batch', 'completed')).toBeGreaterThanOrEqual(2);
     expect((await fetch(`http://127.0.0.1:${workers.metricsPort}/other`)).status).toBe(404);
   });

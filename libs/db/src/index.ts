@@ -6,7 +6,7 @@ export { ingestBars, IngestRejected, type IngestCounts, type IngestRequest } fro
 export { type BarFormat, type Rejection } from './bars/parse.js';
 export { parseTimestamp } from './bars/timestamp.js';
 export { BarRepository, INTERVALS, ROLLUPS, rolledUpFrom, rollupsFrom, type BarColumns, type BarRange, type BarRow, type ExportFormat, type Interval } from './bars/repository.js';
-export { SignalEventRepository, type LatestSignalRow, type SignalEventRow } from './repositories/signal-events.js';
+export { MissingReferenceError, SignalEventRepository, type LatestSignalRow, type SignalEventRow } from './repositories/signal-events.js';
 export { QueryLog, queryName, type QueryLogger, type QueryStats } from './query-log.js';
 export { topStatements, type StatementRow, type TopStatements } from './stat-statements.js';
 export { refreshRollups } from './bars/rollups.js';

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SignalEventRepository } from '../src/repositories/signal-events.js';
+import { MissingReferenceError, SignalEventRepository } from '../src/repositories/signal-events.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
 
 let db: TestDatabase;
@@ -52,7 +52,9 @@ describe('SignalEventRepository.upsert', () => {
   });
 
   it('refuses events of an instrument that does not exist', async () => {
-    await expect(events.upsert({ instrumentId: 987_654, interval: '1d', jobId: 'j' }, [event('rule-a', 2)])).rejects.toThrow('signal_events: instrument 987654 does not exist');
+    const upsert = events.upsert({ instrumentId: 987_654, interval: '1d', jobId: 'j' }, [event('rule-a', 2)]);
+    await expect(upsert).rejects.toThrow('signal_events: instrument 987654 does not exist');
+    await expect(upsert).rejects.toBeInstanceOf(MissingReferenceError);
     expect(await stored(987_654)).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import type { Pools } from '@meridian/db';
+import { MissingReferenceError, type Pools } from '@meridian/db';
 import { evaluateRule, RuleSpecError, parseRuleSpec } from '@meridian/market';
 import { HttpProblem } from '@meridian/service';
 import { type Job, UnrecoverableError } from 'bullmq';
@@ -12,9 +12,12 @@ export interface ProcessDeps {
   results: SignalResults;
 }
 
-/** Bad input fails the job at once: retrying cannot fix it. Anything else (database, Redis) is retried. */
+/**
+ * Bad input, or events whose instrument or rule is gone, fail the job at once: retrying cannot
+ * fix them. Anything else (database, Redis) is retried.
+ */
 function unrecoverable(error: unknown): never {
-  if (error instanceof RuleSpecError || (error instanceof HttpProblem && error.statusCode < 500)) throw new UnrecoverableError(error.message);
+  if (error instanceof RuleSpecError || error instanceof MissingReferenceError || (error instanceof HttpProblem && error.statusCode < 500)) throw new UnrecoverableError(error.message);
   throw error;
 }
 

@@ -8,6 +8,11 @@ export interface SignalEventRow {
   price: number;
 }
 
+/** Events whose instrument or rule is not stored: writing them again cannot succeed. */
+export class MissingReferenceError extends Error {
+  override name = 'MissingReferenceError';
+}
+
 export interface LatestSignalRow extends SignalEventRow {
   instrumentId: number;
 }
@@ -57,8 +62,8 @@ export class SignalEventRepository {
       ],
     });
     const [outcome] = rows;
-    if (!outcome?.instrument) throw new Error(`signal_events: instrument ${key.instrumentId} does not exist (deleted while the batch ran?)`);
-    if (outcome.missing.length > 0) throw new Error(`signal_events: rules ${outcome.missing.join(', ')} are not in signal_rules; save each rule before its events`);
+    if (!outcome?.instrument) throw new MissingReferenceError(`signal_events: instrument ${key.instrumentId} does not exist (deleted while the batch ran?)`);
+    if (outcome.missing.length > 0) throw new MissingReferenceError(`signal_events: rules ${outcome.missing.join(', ')} are not in signal_rules; save each rule before its events`);
     return outcome.stored;
   }
 
