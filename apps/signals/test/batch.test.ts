@@ -128,40 +128,37 @@ describe('POST /v1/signals/batch', () => {
     expect(app.cache.stats().namespaces.signals?.factoryCalls ?? 0).toBe(computed);
   });
 
-  it('fails a job with invalid input at once, without retries, and says why', async () => {
+  /** Queues one symbol's job directly (an older producer, a hand-made job) with 5 attempts allowed; its state once it stops. */
+  async function runManualJob(rules: { hash: string; spec: unknown }[]): Promise<{ state: string; attemptsMade?: number; failedReason?: string }> {
     const queue = new Queue(QUEUES.signalsSymbol, { connection: redis, prefix: bullPrefix(app.config) });
+    try {
+      const job = await queue.add(QUEUES.signalsSymbol, { batchId: 'manual', tenant: 'test', symbol: 'AAA', interval: '1d', rules }, { attempts: 5, backoff: 10 });
+      let state = '';
+      for (let i = 0; i < 100 && state !== 'failed' && state !== 'completed'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        state = await job.getState();
+      }
+      const done = await Job.fromId(queue, job.id as string);
+      return { state, attemptsMade: done?.attemptsMade, failedReason: done?.failedReason };
+    } finally {
+      await queue.close();
+    }
+  }
+
+  it('fails a job with invalid input at once, without retries, and says why', async () => {
     const submitted = await call('POST', '/v1/signals/batch', { payload: { symbols: ['AAA'], rules: [{ type: 'ma-cross', fast: 0 }] } });
     expect(submitted.statusCode).toBe(400);
-    // A payload the API would refuse, queued directly (an older producer, a hand-made job).
-    const job = await queue.add(QUEUES.signalsSymbol, { batchId: 'manual', tenant: 'test', symbol: 'AAA', interval: '1d', rules: [{ hash: 'bad', spec: { type: 'nope' } }] }, { attempts: 5, backoff: 10 });
-    let state = '';
-    for (let i = 0; i < 100 && state !== 'failed'; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      state = await job.getState();
-    }
-    const failed = await Job.fromId(queue, job.id as string);
-    expect(state).toBe('failed');
-    expect(failed?.attemptsMade).toBe(1);
-    expect(failed?.failedReason).toContain('nope');
-    await queue.close();
+    // A payload the API would refuse.
+    const failed = await runManualJob([{ hash: 'bad', spec: { type: 'nope' } }]);
+    expect(failed).toMatchObject({ state: 'failed', attemptsMade: 1, failedReason: expect.stringContaining('nope') });
   });
 
   it('fails a job whose rule was never saved at once, without retries, naming the rule', async () => {
-    const queue = new Queue(QUEUES.signalsSymbol, { connection: redis, prefix: bullPrefix(app.config) });
-    // A valid rule under a hash signal_rules does not hold (a hand-made job): no event can be stored.
-    const job = await queue.add(QUEUES.signalsSymbol, { batchId: 'manual', tenant: 'test', symbol: 'AAA', interval: '1d', rules: [{ hash: 'never-saved', spec: { type: 'ma-cross', fast: 5, slow: 20 } }] }, { attempts: 5, backoff: 10 });
-    let state = '';
-    for (let i = 0; i < 100 && state !== 'failed'; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      state = await job.getState();
-    }
-    const failed = await Job.fromId(queue, job.id as string);
-    expect(state).toBe('failed');
-    expect(failed?.attemptsMade).toBe(1);
-    expect(failed?.failedReason).toContain('never-saved are not in signal_rules');
+    // A valid rule under a hash signal_rules does not hold: no event can be stored.
+    const failed = await runManualJob([{ hash: 'never-saved', spec: { type: 'ma-cross', fast: 5, slow: 20 } }]);
+    expect(failed).toMatchObject({ state: 'failed', attemptsMade: 1, failedReason: expect.stringContaining('never-saved are not in signal_rules') });
     const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM signal_events WHERE rule_hash = 'never-saved'");
     expect(rows[0]?.n).toBe(0);
-    await queue.close();
   });
 
   it('streams ordered progress over SSE that ends with the completed event', async () => {
