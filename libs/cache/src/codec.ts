@@ -28,7 +28,7 @@ const GZIP: ZlibOptions = { level: 1, strategy: constants.Z_DEFAULT_STRATEGY };
  * 250 µs through the pool), which is most of a cached signals answer's price; a 64 KiB payload
  * holds the event loop for about 0.2 ms. Larger ones, whole bar histories, go to the pool.
  */
-export const IN_PLACE_BELOW_BYTES = 64 * 1024;
+const IN_PLACE_BELOW_BYTES = 64 * 1024;
 
 export const compress = (bytes: Buffer): Promise<Buffer> =>
   bytes.length < IN_PLACE_BELOW_BYTES ? Promise.resolve(gzipSync(bytes, GZIP)) : gzipAsync(bytes, GZIP);

@@ -1,7 +1,6 @@
 -- Up Migration
 -- signal_events' two foreign keys ran a locking look-up per inserted row: 200,000 of them for a
--- batch of 100 symbols x 10 rules, 2.8x the cost of the inserts themselves, and every worker
--- locked the same signal_rules rows row by row, so a second worker process mostly waited.
+-- batch of 100 symbols x 10 rules, 2.8x the cost of the inserts themselves.
 -- The upsert (SignalEventRepository.upsert) now locks the one instrument and the rules it
 -- writes once per statement and refuses events whose instrument or rule is missing; the
 -- triggers below keep what the keys did on the other side: deleting an instrument deletes its
