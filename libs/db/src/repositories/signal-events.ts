@@ -39,15 +39,17 @@ export class SignalEventRepository {
    */
   async upsert(key: { instrumentId: number; interval: string; jobId: string }, events: readonly (SignalEventRow & { ruleHash: string })[]): Promise<number> {
     if (events.length === 0) return 0;
+    // Each distinct rule hash travels once; the events refer to it by its 1-based position.
     const hashes = [...new Set(events.map((e) => e.ruleHash))];
+    const position = new Map(hashes.map((hash, i) => [hash, i + 1]));
     const { rows } = await this.write.query<{ stored: number; instrument: boolean; missing: string[] }>({
       name: 'signal_events.upsert',
       text: `WITH instrument AS (SELECT id FROM instruments WHERE id = $1 FOR KEY SHARE),
                   rules AS (SELECT rule_hash FROM signal_rules WHERE rule_hash = ANY($10::text[]) FOR KEY SHARE),
                   stored AS (
                     INSERT INTO signal_events (instrument_id, rule_hash, interval, ts, side, target, strength, price, job_id)
-                    SELECT instrument.id, e.h, $2, timestamptz 'epoch' + e.t * interval '1 millisecond', e.s, e.g, e.st, e.p, $3
-                    FROM instrument, unnest($4::text[], $5::float8[], $6::text[], $7::int2[], $8::float8[], $9::float8[]) AS e(h, t, s, g, st, p)
+                    SELECT instrument.id, ($10::text[])[e.r], $2, timestamptz 'epoch' + e.t * interval '1 millisecond', e.s, e.g, e.st, e.p, $3
+                    FROM instrument, unnest($4::int2[], $5::float8[], $6::text[], $7::int2[], $8::float8[], $9::float8[]) AS e(r, t, s, g, st, p)
                     WHERE (SELECT count(*) FROM rules) = cardinality($10::text[])
                     ON CONFLICT (instrument_id, rule_hash, interval, ts) DO UPDATE
                       SET side = EXCLUDED.side, target = EXCLUDED.target, strength = EXCLUDED.strength,
@@ -57,7 +59,7 @@ export class SignalEventRepository {
                     ARRAY(SELECT h FROM unnest($10::text[]) AS h EXCEPT SELECT rule_hash FROM rules) AS missing`,
       values: [
         key.instrumentId, key.interval, key.jobId,
-        events.map((e) => e.ruleHash), events.map((e) => e.ts), events.map((e) => e.side), events.map((e) => e.target), events.map((e) => e.strength), events.map((e) => e.price),
+        events.map((e) => position.get(e.ruleHash)), events.map((e) => e.ts), events.map((e) => e.side), events.map((e) => e.target), events.map((e) => e.strength), events.map((e) => e.price),
         hashes,
       ],
     });
