@@ -1,5 +1,5 @@
 import type { Config } from '@meridian/config';
-import { activeTraceIds } from '@meridian/telemetry';
+import { logTraceIds } from '@meridian/telemetry';
 import { type Logger, type LoggerOptions, pino } from 'pino';
 import { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 
@@ -9,7 +9,7 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
     level: config.logLevel,
     base: { service: config.service, pid: process.pid },
     // Lines written inside a traced request name its trace, so Jaeger and the logs meet.
-    mixin: () => activeTraceIds() ?? {},
+    mixin: logTraceIds,
     redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["x-meridian-internal"]'], censor: '[redacted]' },
     ...(config.logFormat === 'pretty'
       ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }

@@ -5,7 +5,7 @@ import swagger from '@fastify/swagger';
 import underPressure from '@fastify/under-pressure';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '@meridian/config';
-import { activeTraceIds, traceRequests, tracingEnabled } from '@meridian/telemetry';
+import { requestTraceIds, traceRequests, tracingEnabled } from '@meridian/telemetry';
 import { createCache, processMetrics } from './process-parts.js';
 import { createPools, type Pools } from '@meridian/db';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -90,7 +90,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     if (tracing) {
-      const ids = activeTraceIds();
+      const ids = requestTraceIds(request);
       if (ids) reply.header('x-trace-id', ids.trace_id);
     }
     done();

@@ -1,7 +1,15 @@
 import { trace } from '@opentelemetry/api';
 
-/** The active span's ids for log lines and response headers; empty outside a traced request. */
-export function activeTraceIds(): { trace_id: string; span_id: string } | undefined {
+export interface TraceIds {
+  trace_id: string;
+  span_id: string;
+}
+
+const TRACE_IDS = Symbol('meridian.traceIds');
+type Tagged = { [TRACE_IDS]?: TraceIds };
+
+/** The active span's ids; undefined outside a span and for unsampled spans. */
+export function activeTraceIds(): TraceIds | undefined {
   const span = trace.getActiveSpan();
   if (!span) return undefined;
   const { traceId, spanId, traceFlags } = span.spanContext();
@@ -9,3 +17,20 @@ export function activeTraceIds(): { trace_id: string; span_id: string } | undefi
   return traceFlags & 1 ? { trace_id: traceId, span_id: spanId } : undefined;
 }
 
+/**
+ * Makes the lines of `logger` carry `ids` (through logTraceIds), whatever context is active when
+ * they are written. Meant for the logger Fastify makes for each request, so nothing is allocated.
+ */
+export function tagTraceIds(logger: object, ids: TraceIds): void {
+  (logger as Tagged)[TRACE_IDS] = ids;
+}
+
+/**
+ * pino's `mixin`: the trace ids of the request a logger belongs to (tagTraceIds), else those of
+ * the active span, so every line written inside a sampled span names its trace.
+ */
+export function logTraceIds(_merge: object, _level: number, logger: object): Partial<TraceIds> {
+  const ids = (logger as Tagged)[TRACE_IDS] ?? activeTraceIds();
+  // pino merges into the object returned: never hand it the tagged one.
+  return ids ? { trace_id: ids.trace_id, span_id: ids.span_id } : {};
+}

@@ -4,6 +4,10 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK, resources } from '@opentelemetry/sdk-node';
+import { CallStackContextManager } from './call-stack-context.js';
+
+/** The app whose bundle this process runs: dist/apps/signals/telemetry.js → signals. */
+const appOf = (registerUrl: string): string => basename(dirname(fileURLToPath(registerUrl)));
 
 /**
  * The process's service name: OTEL_SERVICE_NAME when set, else from the bundle it runs
@@ -11,17 +15,27 @@ import { NodeSDK, resources } from '@opentelemetry/sdk-node';
  */
 export function serviceName(entry = process.argv[1] ?? '', registerUrl = import.meta.url): string {
   if (process.env.OTEL_SERVICE_NAME) return process.env.OTEL_SERVICE_NAME;
-  const app = basename(dirname(fileURLToPath(registerUrl)));
+  const app = appOf(registerUrl);
   return basename(entry).startsWith('worker') ? `meridian-${app}-worker` : `meridian-${app}`;
 }
+
+/**
+ * Apps that carry trace context explicitly instead of through AsyncLocalStorage
+ * (call-stack-context.ts). The gateway makes one span per request and its proxy injects that
+ * span's context itself; nothing it awaits during a request makes a span worth keeping.
+ */
+const EXPLICIT_CONTEXT_APPS = new Set(['gateway']);
+
+/** Whether the bundle at registerUrl traces with the call-stack context manager. */
+export const explicitContext = (registerUrl = import.meta.url): boolean => EXPLICIT_CONTEXT_APPS.has(appOf(registerUrl));
 
 /**
  * Starts the OpenTelemetry SDK when OTEL_EXPORTER_OTLP_ENDPOINT is set: OTLP/HTTP export in
  * batches, parent-based sampling from OTEL_TRACES_SAMPLER(_ARG), and the pg and ioredis
  * instrumentations. Server spans come from Fastify hooks (server-spans.ts) and the gateway
  * injects the context into what it forwards: the generic http and undici instrumentations and
- * @fastify/otel (a span per hook) cost more per request than a whole cached read. Without an
- * endpoint nothing runs.
+ * @fastify/otel (a span per hook) cost more per request than a whole cached read. The gateway
+ * keeps no AsyncLocalStorage (EXPLICIT_CONTEXT_APPS). Without an endpoint nothing runs.
  */
 export function startTracing(): NodeSDK | undefined {
   if (!process.env.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined;
@@ -36,6 +50,7 @@ export function startTracing(): NodeSDK | undefined {
       'service.instance.id': `${process.pid}@${process.env.HOSTNAME ?? 'localhost'}`,
     }),
     traceExporter: new OTLPTraceExporter(),
+    ...(explicitContext() ? { contextManager: new CallStackContextManager() } : {}),
     instrumentations: [
       new PgInstrumentation({ requireParentSpan: true }),
       new IORedisInstrumentation({ requireParentSpan: true }),

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { UPSTREAM_PREFIXES, type UpstreamName } from '@meridian/contracts';
-import { context, propagation } from '@opentelemetry/api';
+import { propagation } from '@opentelemetry/api';
 import { HttpProblem, INTERNAL_HEADER, signInternal } from '@meridian/service';
+import { requestContext } from '@meridian/telemetry';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher, Pool } from 'undici';
@@ -116,7 +117,7 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     });
     // The service's span becomes a child of the gateway's; without a tracing SDK this does nothing
     // and the client's own traceparent passes through untouched.
-    propagation.inject(context.active(), headers);
+    propagation.inject(requestContext(request), headers);
     send(target, request, headers, (error, upstream) => {
       if (error) reply.send(failure(target, reply, error));
       else respond(target, request, reply, upstream);
