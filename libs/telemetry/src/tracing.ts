@@ -26,8 +26,8 @@ export function serviceName(entry = process.argv[1] ?? '', registerUrl = import.
  */
 const EXPLICIT_CONTEXT_APPS = new Set(['gateway']);
 
-/** Whether the bundle at registerUrl traces with the call-stack context manager. */
-export const explicitContext = (registerUrl = import.meta.url): boolean => EXPLICIT_CONTEXT_APPS.has(appOf(registerUrl));
+/** Whether this bundle traces with the call-stack context manager. */
+const explicitContext = (): boolean => EXPLICIT_CONTEXT_APPS.has(appOf(import.meta.url));
 
 /**
  * Starts the OpenTelemetry SDK when OTEL_EXPORTER_OTLP_ENDPOINT is set: OTLP/HTTP export in
