@@ -5,7 +5,7 @@ import swagger from '@fastify/swagger';
 import underPressure from '@fastify/under-pressure';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '@meridian/config';
-import { requestTraceIds, traceRequests, tracingEnabled } from '@meridian/telemetry';
+import { traceRequests, tracingEnabled } from '@meridian/telemetry';
 import { createCache, processMetrics } from './process-parts.js';
 import { createPools, type Pools } from '@meridian/db';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -59,8 +59,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 
   // First of all hooks, so that everything after it (auth, handlers, errors) runs in the span.
   // The cast drops the TypeBox type provider, which only types schemas; these hooks use none.
-  const tracing = tracingEnabled();
-  if (tracing) traceRequests(app as unknown as FastifyInstance);
+  if (tracingEnabled()) traceRequests(app as unknown as FastifyInstance);
 
   const ownsDb = !options.db;
   const ownsRedis = !options.redis;
@@ -89,10 +88,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   // Callback hooks where nothing is awaited: an async hook costs a promise per request.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    if (tracing) {
-      const ids = requestTraceIds(request);
-      if (ids) reply.header('x-trace-id', ids.trace_id);
-    }
     done();
   });
   // Responses finished while closing end their keep-alive connection, or close would wait on it.

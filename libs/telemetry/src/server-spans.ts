@@ -34,7 +34,8 @@ export function requestTraceIds(request: FastifyRequest): TraceIds | undefined {
  * `traceparent`, the name from the route template, and the rest of the request runs inside the
  * span's context so pg, ioredis and BullMQ spans become its children. The context is also kept on
  * the request (requestContext), and a sampled request's logger carries the trace ids, so both
- * hold where no AsyncLocalStorage carries the context (call-stack-context.ts).
+ * hold where no AsyncLocalStorage carries the context (call-stack-context.ts). A sampled
+ * request's response names its trace in `X-Trace-Id`.
  *
  * When the caller already decided not to sample (the gateway at 10 % sends nine requests in ten
  * so) and the sampler follows that decision, no span of this request can be exported: the request
@@ -47,7 +48,7 @@ export function traceRequests(app: FastifyInstance): void {
   // Declared up front so every request object has the same shape, sampled or not.
   app.decorateRequest(SPAN, null);
   app.decorateRequest(CONTEXT, null);
-  app.addHook('onRequest', (request: Traced, _reply: FastifyReply, done: () => void) => {
+  app.addHook('onRequest', (request: Traced, reply: FastifyReply, done: () => void) => {
     if (UNTRACED.test(request.url)) return done();
     const parent = propagation.extract(ROOT_CONTEXT, request.headers);
     if (skipUnsampled) {
@@ -66,8 +67,12 @@ export function traceRequests(app: FastifyInstance): void {
     request[SPAN] = span;
     request[CONTEXT] = spanContext;
     const ids = requestTraceIds(request);
-    // Fastify gives each request a logger of its own, unless logging is off (then it is app.log).
-    if (ids && request.log !== app.log) tagTraceIds(request.log, ids);
+    if (ids) {
+      // Only sampled traces are exported: an id nobody can look up would only mislead.
+      reply.header('x-trace-id', ids.trace_id);
+      // Fastify gives each request a logger of its own, unless logging is off (then it is app.log).
+      if (request.log !== app.log) tagTraceIds(request.log, ids);
+    }
     context.with(spanContext, done);
   });
   app.addHook('onResponse', (request: Traced, reply: FastifyReply, done: () => void) => {
