@@ -20,6 +20,8 @@ if (!app || !existsSync(join(root, 'apps', app, 'src/main.ts'))) {
 const ENTRY_POINTS = ['main', 'worker'].filter((name) => existsSync(join(root, 'apps', app, `src/${name}.ts`)));
 // Every app also gets telemetry.js, loaded first with `node --import` (see libs/telemetry).
 const TELEMETRY = join(root, 'libs/telemetry/src/register.ts');
+// …and the worker thread that sends its spans, which telemetry.js finds beside itself.
+const EXPORT_WORKER = join(root, 'libs/telemetry/src/otlp-export-worker.ts');
 const outdir = join(root, 'dist/apps', app);
 const externals = new Set<string>();
 
@@ -43,7 +45,7 @@ const externalThirdParty: Plugin = {
 rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 const result = await build({
-  entryPoints: { ...Object.fromEntries(ENTRY_POINTS.map((name) => [name, join(root, 'apps', app, `src/${name}.ts`)])), telemetry: TELEMETRY },
+  entryPoints: { ...Object.fromEntries(ENTRY_POINTS.map((name) => [name, join(root, 'apps', app, `src/${name}.ts`)])), telemetry: TELEMETRY, 'otlp-export-worker': EXPORT_WORKER },
   outdir,
   bundle: true,
   platform: 'node',
@@ -84,4 +86,4 @@ const nested = join(root, 'apps', app, 'node_modules');
 if (existsSync(nested)) symlinkSync(nested, join(outdir, 'node_modules'), 'dir');
 
 const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
-console.log(`built dist/apps/${app}: ${[...ENTRY_POINTS, 'telemetry'].map((e) => `${e}.js`).join(', ')} (${(bytes / 1024).toFixed(0)} KiB with maps), ${Object.keys(dependencies).length} external packages`);
+console.log(`built dist/apps/${app}: ${[...ENTRY_POINTS, 'telemetry', 'otlp-export-worker'].map((e) => `${e}.js`).join(', ')} (${(bytes / 1024).toFixed(0)} KiB with maps), ${Object.keys(dependencies).length} external packages`);

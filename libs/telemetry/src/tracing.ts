@@ -1,10 +1,10 @@
 import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK, resources } from '@opentelemetry/sdk-node';
 import { CallStackContextManager } from './call-stack-context.js';
+import { WorkerSpanExporter } from './worker-span-exporter.js';
 
 /** The app whose bundle this process runs: dist/apps/signals/telemetry.js → signals. */
 const appOf = (registerUrl: string): string => basename(dirname(fileURLToPath(registerUrl)));
@@ -31,11 +31,12 @@ const explicitContext = (): boolean => EXPLICIT_CONTEXT_APPS.has(appOf(import.me
 
 /**
  * Starts the OpenTelemetry SDK when OTEL_EXPORTER_OTLP_ENDPOINT is set: OTLP/HTTP export in
- * batches, parent-based sampling from OTEL_TRACES_SAMPLER(_ARG), and the pg and ioredis
- * instrumentations. Server spans come from Fastify hooks (server-spans.ts) and the gateway
- * injects the context into what it forwards: the generic http and undici instrumentations and
- * @fastify/otel (a span per hook) cost more per request than a whole cached read. The gateway
- * keeps no AsyncLocalStorage (EXPLICIT_CONTEXT_APPS). Without an endpoint nothing runs.
+ * batches sent from a worker thread (worker-span-exporter.ts), parent-based sampling from
+ * OTEL_TRACES_SAMPLER(_ARG), and the pg and ioredis instrumentations. Server spans come from
+ * Fastify hooks (server-spans.ts) and the gateway injects the context into what it forwards: the
+ * generic http and undici instrumentations and @fastify/otel (a span per hook) cost more per
+ * request than a whole cached read. The gateway keeps no AsyncLocalStorage
+ * (EXPLICIT_CONTEXT_APPS). Without an endpoint nothing runs.
  */
 export function startTracing(): NodeSDK | undefined {
   if (!process.env.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined;
@@ -49,7 +50,8 @@ export function startTracing(): NodeSDK | undefined {
       'deployment.environment.name': process.env.NODE_ENV ?? 'development',
       'service.instance.id': `${process.pid}@${process.env.HOSTNAME ?? 'localhost'}`,
     }),
-    traceExporter: new OTLPTraceExporter(),
+    // Built beside telemetry.js (tools/build/bundle.ts).
+    traceExporter: new WorkerSpanExporter(new URL('./otlp-export-worker.js', import.meta.url)),
     ...(explicitContext() ? { contextManager: new CallStackContextManager() } : {}),
     instrumentations: [
       new PgInstrumentation({ requireParentSpan: true }),
