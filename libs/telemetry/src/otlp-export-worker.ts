@@ -1,27 +1,27 @@
 /**
- * The worker thread behind WorkerSpanExporter (worker-span-exporter.ts): it receives batches
- * already serialised to OTLP/JSON and sends them with OpenTelemetry's own OTLP/HTTP delegate, so
- * endpoint, headers, timeout, compression and retries follow the usual OTEL_EXPORTER_OTLP_*
- * variables exactly as OTLPTraceExporter would.
+ * The worker thread behind ExportWorker (export-worker.ts): it receives request bodies already
+ * written as OTLP/JSON and sends them with OpenTelemetry's own OTLP/HTTP delegate, so endpoint,
+ * headers, timeout, compression and retries follow the usual OTEL_EXPORTER_OTLP_* variables
+ * exactly as OTLPTraceExporter would.
  */
 import { parentPort } from 'node:worker_threads';
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
-import type { ToWorker, FromWorker } from './worker-span-exporter.js';
+import type { FromWorker, ToWorker } from './export-worker.js';
 
 interface Batch {
-  body: Uint8Array;
+  body: string;
   spans: number;
 }
 
-if (!parentPort) throw new Error('otlp-export-worker.js runs as a worker thread of WorkerSpanExporter, not on its own');
+if (!parentPort) throw new Error('otlp-export-worker.js runs as the worker thread of ExportWorker, not on its own');
 const port = parentPort;
 
 const exporter = new OTLPExporterBase<Batch>(
   createOtlpHttpExportDelegate(
     convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', { 'Content-Type': 'application/json' }),
-    { serializeRequest: (batch: Batch) => batch.body, deserializeResponse: JsonTraceSerializer.deserializeResponse },
+    { serializeRequest: (batch: Batch) => Buffer.from(batch.body), deserializeResponse: JsonTraceSerializer.deserializeResponse },
     'otlp_http_span_exporter',
     { name: 'span', countItems: (batch: Batch) => batch.spans },
     undefined,

@@ -4,7 +4,8 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK, resources } from '@opentelemetry/sdk-node';
 import { CallStackContextManager } from './call-stack-context.js';
-import { WorkerSpanExporter } from './worker-span-exporter.js';
+import { EncodingSpanProcessor } from './encoding-span-processor.js';
+import { ExportWorker } from './export-worker.js';
 
 /** The app whose bundle this process runs: dist/apps/signals/telemetry.js → signals. */
 const appOf = (registerUrl: string): string => basename(dirname(fileURLToPath(registerUrl)));
@@ -30,8 +31,8 @@ const EXPLICIT_CONTEXT_APPS = new Set(['gateway']);
 const explicitContext = (): boolean => EXPLICIT_CONTEXT_APPS.has(appOf(import.meta.url));
 
 /**
- * Starts the OpenTelemetry SDK when OTEL_EXPORTER_OTLP_ENDPOINT is set: OTLP/HTTP export in
- * batches sent from a worker thread (worker-span-exporter.ts), parent-based sampling from
+ * Starts the OpenTelemetry SDK when OTEL_EXPORTER_OTLP_ENDPOINT is set: spans written as OTLP/JSON
+ * as they end and sent in batches from a worker thread (encoding-span-processor.ts), parent-based sampling from
  * OTEL_TRACES_SAMPLER(_ARG), and the pg and ioredis instrumentations. Server spans come from
  * Fastify hooks (server-spans.ts) and the gateway injects the context into what it forwards: the
  * generic http and undici instrumentations and @fastify/otel (a span per hook) cost more per
@@ -50,8 +51,8 @@ export function startTracing(): NodeSDK | undefined {
       'deployment.environment.name': process.env.NODE_ENV ?? 'development',
       'service.instance.id': `${process.pid}@${process.env.HOSTNAME ?? 'localhost'}`,
     }),
-    // Built beside telemetry.js (tools/build/bundle.ts).
-    traceExporter: new WorkerSpanExporter(new URL('./otlp-export-worker.js', import.meta.url)),
+    // The worker's script is built beside telemetry.js (tools/build/bundle.ts).
+    spanProcessors: [new EncodingSpanProcessor(new ExportWorker(new URL('./otlp-export-worker.js', import.meta.url)))],
     ...(explicitContext() ? { contextManager: new CallStackContextManager() } : {}),
     instrumentations: [
       new PgInstrumentation({ requireParentSpan: true }),

@@ -1,0 +1,113 @@
+import type { Attributes, AttributeValue, HrTime } from '@opentelemetry/api';
+import type { resources, tracing } from '@opentelemetry/sdk-node';
+
+/**
+ * OTLP/JSON (the ExportTraceServiceRequest of opentelemetry-proto, JSON mapping) written as text
+ * one part at a time: a span when it ends, the resource and scope once. It produces what
+ * OpenTelemetry's JsonTraceSerializer does for the same spans (test/otlp-json.test.ts compares
+ * them), but lets a finished span be dropped at once instead of kept, object graph and all, until
+ * its batch is sent (encoding-span-processor.ts says why that matters).
+ */
+
+// OTLP span flags: the W3C trace flags, plus whether the parent's remoteness is known and is so.
+const HAS_IS_REMOTE = 0x100;
+const IS_REMOTE = 0x200;
+
+type Scope = tracing.ReadableSpan['instrumentationScope'];
+
+const nanos = ([seconds, nanoseconds]: HrTime): string => (BigInt(Math.trunc(seconds)) * 1_000_000_000n + BigInt(Math.trunc(nanoseconds))).toString();
+
+const flags = (traceFlags: number, remote: boolean | undefined): number => (traceFlags & 0xff) | HAS_IS_REMOTE | (remote ? IS_REMOTE : 0);
+
+/** An attribute value as OTLP's AnyValue. */
+function anyValue(value: unknown): object {
+  switch (typeof value) {
+    case 'string':
+      return { stringValue: value };
+    case 'number':
+      return Number.isInteger(value) ? { intValue: value } : { doubleValue: value };
+    case 'boolean':
+      return { boolValue: value };
+  }
+  if (value instanceof Uint8Array) return { bytesValue: Buffer.from(value).toString('base64') };
+  if (Array.isArray(value)) return { arrayValue: { values: value.map(anyValue) } };
+  if (value !== null && typeof value === 'object') return { kvlistValue: { values: keyValues(value as Record<string, unknown>) } };
+  return {};
+}
+
+const keyValues = (attributes: Attributes | Record<string, unknown>) =>
+  Object.keys(attributes).map((key) => ({ key, value: anyValue((attributes as Record<string, AttributeValue | undefined>)[key]) }));
+
+/** One span, as an element of `scopeSpans[].spans`. */
+export function encodeSpan(span: tracing.ReadableSpan): string {
+  const context = span.spanContext();
+  const parent = span.parentSpanContext;
+  return JSON.stringify({
+    traceId: context.traceId,
+    spanId: context.spanId,
+    parentSpanId: parent?.spanId || undefined,
+    traceState: context.traceState?.serialize(),
+    name: span.name,
+    // OTLP numbers span kinds from 1 (0 is "unspecified"), the API from 0.
+    kind: span.kind + 1,
+    startTimeUnixNano: nanos(span.startTime),
+    endTimeUnixNano: nanos(span.endTime),
+    attributes: keyValues(span.attributes),
+    droppedAttributesCount: span.droppedAttributesCount,
+    events: span.events.map((event) => ({
+      attributes: event.attributes ? keyValues(event.attributes) : [],
+      name: event.name,
+      timeUnixNano: nanos(event.time),
+      droppedAttributesCount: event.droppedAttributesCount ?? 0,
+    })),
+    droppedEventsCount: span.droppedEventsCount,
+    status: { code: span.status.code, message: span.status.message },
+    links: span.links.map((link) => ({
+      attributes: link.attributes ? keyValues(link.attributes) : [],
+      spanId: link.context.spanId,
+      traceId: link.context.traceId,
+      traceState: link.context.traceState?.serialize(),
+      droppedAttributesCount: link.droppedAttributesCount ?? 0,
+      flags: flags(link.context.traceFlags, link.context.isRemote),
+    })),
+    droppedLinksCount: span.droppedLinksCount,
+    flags: flags(context.traceFlags, parent?.isRemote),
+  });
+}
+
+/** The `resource` of a `resourceSpans` entry. */
+export function encodeResource(resource: resources.Resource): string {
+  return JSON.stringify({ attributes: keyValues(resource.attributes), droppedAttributesCount: 0, schemaUrl: resource.schemaUrl || undefined });
+}
+
+/** The `scope` of a `scopeSpans` entry (this API's scopes have a name and a version only). */
+export function encodeScope(scope: Scope): string {
+  return JSON.stringify({ name: scope.name, version: scope.version });
+}
+
+/** Encoded spans of one resource and scope, as the processor collects them. */
+export interface SpanGroup {
+  resource: string;
+  resourceSchemaUrl: string | undefined;
+  scope: string;
+  scopeSchemaUrl: string | undefined;
+  spans: string[];
+}
+
+/** The whole request body: spans grouped by resource, then by scope, as the collector expects. */
+export function encodeRequest(groups: Iterable<SpanGroup>): string {
+  const byResource = new Map<string, SpanGroup[]>();
+  for (const group of groups) {
+    if (group.spans.length === 0) continue;
+    const list = byResource.get(group.resource);
+    if (list) list.push(group);
+    else byResource.set(group.resource, [group]);
+  }
+  const resourceSpans = [...byResource].map(([resource, list]) => {
+    const scopeSpans = list.map((group) => `{"scope":${group.scope},"spans":[${group.spans.join(',')}]${schemaUrl(group.scopeSchemaUrl)}}`);
+    return `{"resource":${resource},"scopeSpans":[${scopeSpans.join(',')}]${schemaUrl(list[0]?.resourceSchemaUrl)}}`;
+  });
+  return `{"resourceSpans":[${resourceSpans.join(',')}]}`;
+}
+
+const schemaUrl = (url: string | undefined) => (url ? `,"schemaUrl":${JSON.stringify(url)}` : '');

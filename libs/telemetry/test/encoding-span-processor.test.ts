@@ -1,0 +1,102 @@
+import { diag, DiagLogLevel } from '@opentelemetry/api';
+import { core, resources, tracing } from '@opentelemetry/sdk-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type BatchLimits, EncodingSpanProcessor } from '../src/encoding-span-processor.js';
+import { ExportWorker } from '../src/export-worker.js';
+import { buildExportWorker, type Receiver, startReceiver } from './otlp-receiver.js';
+
+let receiver: Receiver;
+let worker: { script: URL; remove: () => void };
+const processors: EncodingSpanProcessor[] = [];
+const warnings: string[] = [];
+const errors: string[] = [];
+
+const LONG = 60_000;
+
+/** A tracer provider whose spans go through a processor with `limits`, to the test's receiver. */
+function setUp(limits: BatchLimits, sampler: tracing.Sampler = new tracing.AlwaysOnSampler()) {
+  const processor = new EncodingSpanProcessor(new ExportWorker(worker.script), limits);
+  processors.push(processor);
+  const provider = new tracing.BasicTracerProvider({ resource: resources.resourceFromAttributes({ 'service.name': 'meridian-test' }), sampler, spanProcessors: [processor] });
+  const end = (scope: string, ...names: string[]) => names.forEach((name) => provider.getTracer(scope).startSpan(name).end());
+  return { processor, end };
+}
+
+beforeAll(async () => {
+  [receiver, worker] = await Promise.all([startReceiver(), buildExportWorker()]);
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
+  diag.setLogger({ error: () => undefined, warn: (message: string) => warnings.push(message), info: () => undefined, debug: () => undefined, verbose: () => undefined }, DiagLogLevel.WARN);
+  core.setGlobalErrorHandler((error) => errors.push(error instanceof Error ? error.message : String(error)));
+});
+
+afterEach(async () => {
+  await Promise.all(processors.splice(0).map((processor) => processor.shutdown()));
+  receiver.received.length = 0;
+  warnings.length = 0;
+  errors.length = 0;
+  receiver.answer(200);
+});
+
+afterAll(() => {
+  delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  diag.disable();
+  core.setGlobalErrorHandler(core.loggingErrorHandler());
+  receiver.close();
+  worker.remove();
+});
+
+describe('EncodingSpanProcessor', () => {
+  it('sends a batch as soon as it is full, its spans grouped by scope under one resource', async () => {
+    const { end } = setUp({ scheduleDelay: LONG, maxBatchSize: 3, maxQueueSize: 100 });
+    end('meridian-http', 'GET /a', 'GET /b');
+    expect(receiver.received).toHaveLength(0);
+    end('pg', 'SELECT bars');
+    await receiver.waitFor(1);
+    const [request] = receiver.received;
+    expect(request?.url).toBe('/v1/traces');
+    expect(request?.body.resourceSpans).toHaveLength(1);
+    expect(request?.body.resourceSpans[0]?.resource.attributes).toContainEqual({ key: 'service.name', value: { stringValue: 'meridian-test' } });
+    expect(request?.body.resourceSpans[0]?.scopeSpans.map((s) => [s.scope.name, s.spans.map((span) => span.name)])).toEqual([
+      ['meridian-http', ['GET /a', 'GET /b']],
+      ['pg', ['SELECT bars']],
+    ]);
+  });
+
+  it('sends what has waited OTEL_BSP_SCHEDULE_DELAY without filling a batch', async () => {
+    const { end } = setUp({ scheduleDelay: 50, maxBatchSize: 100, maxQueueSize: 100 });
+    end('meridian-http', 'GET /lonely');
+    await receiver.waitFor(1);
+    expect(receiver.received.map((r) => r.names)).toEqual([['GET /lonely']]);
+  });
+
+  it('leaves out spans that are recorded but not sampled', async () => {
+    const recordOnly: tracing.Sampler = { shouldSample: () => ({ decision: tracing.SamplingDecision.RECORD }), toString: () => 'record only' };
+    const { processor, end } = setUp({ scheduleDelay: LONG, maxBatchSize: 100, maxQueueSize: 100 }, recordOnly);
+    end('meridian-http', 'GET /unsampled');
+    await processor.forceFlush();
+    expect(receiver.received).toHaveLength(0);
+  });
+
+  it('drops spans beyond OTEL_BSP_MAX_QUEUE_SIZE and says how many', async () => {
+    const { processor, end } = setUp({ scheduleDelay: LONG, maxBatchSize: 100, maxQueueSize: 2 });
+    end('meridian-http', 'GET /1', 'GET /2', 'GET /3', 'GET /4');
+    await processor.forceFlush();
+    expect(receiver.received.map((r) => r.names)).toEqual([['GET /1', 'GET /2']]);
+    expect(warnings).toEqual([expect.stringMatching(/dropped 2 spans: more than OTEL_BSP_MAX_QUEUE_SIZE \(2\)/)]);
+  });
+
+  it('sends what is buffered when it shuts down', async () => {
+    const { processor, end } = setUp({ scheduleDelay: LONG, maxBatchSize: 100, maxQueueSize: 100 });
+    end('meridian-http', 'GET /last');
+    await processor.shutdown();
+    expect(receiver.received.map((r) => r.names)).toEqual([['GET /last']]);
+  });
+
+  it('reports a batch the collector refuses through the global error handler', async () => {
+    receiver.answer(400);
+    const { processor, end } = setUp({ scheduleDelay: LONG, maxBatchSize: 100, maxQueueSize: 100 });
+    end('meridian-http', 'GET /refused');
+    await processor.forceFlush();
+    expect(errors).toEqual([expect.stringMatching(/Bad Request/)]);
+  });
+});

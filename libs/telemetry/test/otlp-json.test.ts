@@ -1,0 +1,76 @@
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
+import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { core, resources, tracing } from '@opentelemetry/sdk-node';
+import { describe, expect, it } from 'vitest';
+import { encodeRequest, encodeResource, encodeScope, encodeSpan, type SpanGroup } from '../src/otlp-json.js';
+
+/** Finished spans of every shape the encoder handles, from two scopes of one resource. */
+function finishedSpans(): tracing.ReadableSpan[] {
+  const memory = new tracing.InMemorySpanExporter();
+  const provider = new tracing.BasicTracerProvider({
+    resource: resources.resourceFromAttributes({ 'service.name': 'meridian-test', 'service.instance.id': '1@host', 'process.pid': 42 }),
+    spanProcessors: [new tracing.SimpleSpanProcessor(memory)],
+  });
+  const http = provider.getTracer('meridian-http', '1.2.3');
+  const pg = provider.getTracer('pg');
+  // A caller's sampled context from another process, with a trace state.
+  const remote = trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: 'b7ad6b7169203331',
+    traceFlags: TraceFlags.SAMPLED,
+    isRemote: true,
+    traceState: new core.TraceState('vendor=value'),
+  });
+  const server = http.startSpan('GET /v1/signals', {
+    kind: SpanKind.SERVER,
+    attributes: { 'http.route': '/v1/signals', 'http.response.status_code': 200, ratio: 0.25, cached: true, tags: ['a', 'b'], sizes: [1, 2] },
+    links: [{ context: { traceId: '1af7651916cd43dd8448eb211c80319c', spanId: 'c7ad6b7169203331', traceFlags: TraceFlags.NONE }, attributes: { why: 'batch' } }],
+  }, remote);
+  server.addEvent('cache miss', { key: 'SPX' });
+  context.with(trace.setSpan(remote, server), () => {
+    const query = pg.startSpan('SELECT bars', { kind: SpanKind.CLIENT, attributes: { 'db.system': 'postgresql' } }, trace.setSpan(ROOT_CONTEXT, server));
+    query.setStatus({ code: SpanStatusCode.ERROR, message: 'timeout' });
+    query.end();
+  });
+  server.end();
+  http.startSpan('root without parent').end();
+  return memory.getFinishedSpans();
+}
+
+/** What the processor sends for `spans`: each encoded alone, grouped by resource and scope. */
+function encodeAsProcessor(spans: tracing.ReadableSpan[]): string {
+  const groups = new Map<tracing.ReadableSpan['instrumentationScope'], SpanGroup>();
+  for (const span of spans) {
+    const group = groups.get(span.instrumentationScope) ?? { resource: encodeResource(span.resource), resourceSchemaUrl: span.resource.schemaUrl, scope: encodeScope(span.instrumentationScope), scopeSchemaUrl: span.instrumentationScope.schemaUrl, spans: [] };
+    group.spans.push(encodeSpan(span));
+    groups.set(span.instrumentationScope, group);
+  }
+  return encodeRequest(groups.values());
+}
+
+describe('OTLP/JSON written span by span', () => {
+  it('is what OpenTelemetry’s own JSON serialiser sends for the same spans', () => {
+    const spans = finishedSpans();
+    expect(spans).toHaveLength(3);
+    const ours = JSON.parse(encodeAsProcessor(spans)) as unknown;
+    const theirs = JSON.parse(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans))) as unknown;
+    expect(ours).toEqual(theirs);
+  });
+
+  it('keeps the values a collector reads: ids, parent, kind, times, attributes, status', () => {
+    const [query, server] = finishedSpans();
+    const encoded = JSON.parse(encodeSpan(server as tracing.ReadableSpan)) as Record<string, unknown>;
+    expect(encoded).toMatchObject({
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      parentSpanId: 'b7ad6b7169203331',
+      traceState: 'vendor=value',
+      name: 'GET /v1/signals',
+      kind: 2,
+      // Sampled, with a parent known to be remote.
+      flags: 0x301,
+    });
+    expect(encoded.attributes).toContainEqual({ key: 'http.response.status_code', value: { intValue: 200 } });
+    expect(encoded.attributes).toContainEqual({ key: 'tags', value: { arrayValue: { values: [{ stringValue: 'a' }, { stringValue: 'b' }] } } });
+    expect(JSON.parse(encodeSpan(query as tracing.ReadableSpan))).toMatchObject({ kind: 3, status: { code: 2, message: 'timeout' } });
+  });
+});
