@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** Which part of the stack a process is, from its command line; undefined for everything else. */
-export type Classifier = (cmdline: string) => string | undefined;
+/** Which part of the stack a process is, from its command line (or pid); undefined for everything else. */
+export type Classifier = (cmdline: string, pid: string) => string | undefined;
 
 const TICKS_PER_SECOND = 100;
 
@@ -13,7 +13,7 @@ export function cpuSnapshot(classify: Classifier): Map<string, number> {
   const totals = new Map<string, number>();
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     try {
-      const group = classify(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '));
+      const group = classify(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '), pid);
       if (!group) continue;
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       // Fields after the command (which may hold spaces) start after the last ')'.

@@ -1,0 +1,105 @@
+/**
+ * Two tracing modes side by side: two stacks of gateway + signals run at the same time, each
+ * loaded at a fixed rate (below saturation), and each mode's CPU time per request (both processes,
+ * from /proc) is compared within the round. Whatever the machine does during a round (it moves
+ * throughput here by a third within minutes) lands on both alike, so the per-round ratios agree
+ * far better than throughput runs taken one after the other. The modes swap stacks (ports) every
+ * round. Modes as in bench:tracing (off, 100, 10, 50, 0, als).
+ *
+ *   npm run build && BENCH_AB=10,0 npm run bench:tracing-ab     (BENCH_RATE=1500 req/s each, BENCH_SECONDS=10, BENCH_ROUNDS=4)
+ *
+ * Where the CPU is the limit, throughput goes as the inverse of the ratio.
+ */
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { migrate } from '@meridian/db/migrate';
+import { createTestContext } from '@meridian/service/testing';
+import { loadDemoData } from '../data/demo.js';
+import { builtProcesses, startProcesses, waitLive } from '../stack/processes.js';
+import { cpuDelta, cpuSnapshot } from './lib/cpu.js';
+import { median } from './lib/interleave.js';
+import { autocannon, log, ROOT } from './lib/load.js';
+import { benchEnv, createApiKey, exitCheck } from './lib/stack.js';
+import { chosenModes, tracingModes } from './lib/tracing-modes.js';
+
+const rate = Number(process.env.BENCH_RATE ?? 1500);
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
+const HOT = '/v1/signals?symbol=SPX&rule=ma-cross&fast=20&slow=50';
+const STACKS = [
+  { gateway: 3920, signals: 3921 },
+  { gateway: 3940, signals: 3941 },
+] as const;
+
+const receiver = createServer((request, response) => {
+  request.resume();
+  request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+}).listen(0, '127.0.0.1');
+await once(receiver, 'listening');
+const named = (process.env.BENCH_AB ?? '10,0').split(',').map((name) => name.trim());
+// In the order given: the ratio is the first mode's CPU over the second's.
+const modes = chosenModes(tracingModes(`http://127.0.0.1:${(receiver.address() as { port: number }).port}`), named.join(',')).sort(([a], [b]) => named.indexOf(a) - named.indexOf(b));
+if (modes.length !== 2) throw new Error('BENCH_AB names two modes, e.g. BENCH_AB=10,0');
+const [first, second] = modes as [(typeof modes)[number], (typeof modes)[number]];
+
+const ctx = await createTestContext();
+await migrate({ databaseUrl: ctx.database.url });
+await loadDemoData(ctx.config('signals').database, () => undefined);
+const servers = builtProcesses(ROOT, ['gateway', 'signals']).filter((spec) => !spec.name.endsWith(':worker'));
+if (servers.length !== 2) throw new Error('built bundles missing: run `npm run build` first');
+
+// Which stack a process belongs to, from the gateway port in its environment.
+const stackOf = (pid: string) => STACKS.findIndex((ports) => readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`\0GATEWAY_PORT=${ports.gateway}\0`));
+const classify = (cmdline: string, pid: string) => {
+  const app = /dist\/apps\/(gateway|signals)\//.exec(cmdline)?.[1];
+  const stack = app ? stackOf(pid) : -1;
+  return stack >= 0 ? `${stack}.${app}` : undefined;
+};
+
+const cpuPerRequest = new Map<string, number[]>([[first[0], []], [second[0], []]]);
+const ratios: number[] = [];
+let key = '';
+try {
+  for (let round = 1; round <= rounds; round++) {
+    const order = round % 2 === 1 ? [first, second] : [second, first];
+    const stacks = order.map(([, mode], i) => startProcesses(servers, benchEnv(ctx, STACKS[i] as (typeof STACKS)[number], mode.env)));
+    try {
+      const urls = STACKS.flatMap((ports) => [`http://127.0.0.1:${ports.gateway}`, `http://127.0.0.1:${ports.signals}`]);
+      if ((await waitLive(urls, 20_000)).length > 0) throw new Error('services did not start');
+      key ||= await createApiKey(benchEnv(ctx, STACKS[0]));
+      const headers = { authorization: `Bearer ${key}` };
+      const load = (duration: number) => Promise.all(STACKS.map((ports) => autocannon(`http://127.0.0.1:${ports.gateway}${HOT}`, { seconds: duration, connections: 20, rate, headers })));
+      await load(3);
+      const before = cpuSnapshot(classify);
+      const runs = await load(seconds);
+      const cpu = cpuDelta(before, cpuSnapshot(classify));
+      stacks.forEach((stack) => exitCheck(stack)());
+      const perRequest = order.map(([name], i) => {
+        const run = runs[i];
+        if (!run || run.non2xx > 0 || run.errors > 0) throw new Error(`${name}: ${run?.non2xx} non-2xx, ${run?.errors} errors`);
+        const micros = Math.round((((cpu[`${i}.gateway`] ?? 0) + (cpu[`${i}.signals`] ?? 0)) * 1e6) / run.requests);
+        cpuPerRequest.get(name)?.push(micros);
+        return { name, micros, p99: run.p99 };
+      });
+      const [a, b] = order[0]?.[0] === first[0] ? perRequest : [...perRequest].reverse();
+      ratios.push((a?.micros ?? 0) / (b?.micros ?? 1));
+      log(`round ${round} of ${rounds}: ${perRequest.map((p) => `${p.name} ${p.micros} µs per request (p99 ${p.p99} ms)`).join(', ')}; ${first[0]} ÷ ${second[0]} = ${ratios.at(-1)?.toFixed(3)}`);
+    } finally {
+      await Promise.all(stacks.map((stack) => stack.stop()));
+    }
+  }
+  const report = {
+    route: `GET ${HOT} through the gateway, both stacks at ${rate} req/s at once`,
+    seconds,
+    modes: [first[1].label, second[1].label],
+    cpuMicrosecondsPerRequest: Object.fromEntries([...cpuPerRequest].map(([name, values]) => [name, values])),
+    // CPU of the first mode over the second, per round and the median.
+    ratios: ratios.map((value) => Math.round(value * 1000) / 1000),
+    medianRatio: Math.round(median(ratios) * 1000) / 1000,
+  };
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+} finally {
+  receiver.close();
+  await ctx.cleanup();
+}
