@@ -1,10 +1,7 @@
 import { Worker } from 'node:worker_threads';
 
 /** What the process asks of its export worker (otlp-export-worker.ts). */
-export type ToWorker =
-  | { kind: 'export'; id: number; body: string; spans: number }
-  | { kind: 'flush'; id: number }
-  | { kind: 'shutdown'; id: number };
+export type ToWorker = { kind: 'export'; id: number; body: string; spans: number } | { kind: 'shutdown'; id: number };
 
 /** What the worker answers: once when loaded, then once per request, with `error` when it failed. */
 export type FromWorker = { kind: 'ready' } | { kind: 'done'; id: number; error?: string };
@@ -41,11 +38,6 @@ export class ExportWorker {
   send(body: string, spans: number): Promise<void> {
     if (this.stopped) return Promise.reject(new Error('the span export worker has been shut down'));
     return this.request({ kind: 'export', body, spans });
-  }
-
-  /** Resolves once every batch sent so far has been answered. */
-  flush(): Promise<void> {
-    return this.worker ? this.request({ kind: 'flush' }) : Promise.resolve();
   }
 
   /** Waits for the batches in flight, then stops the thread. */

@@ -29,21 +29,22 @@ const exporter = new OTLPExporterBase<Batch>(
 );
 
 const reply = (message: FromWorker) => port.postMessage(message);
-const failed = (id: number, error: unknown) => reply({ kind: 'done', id, error: error instanceof Error ? error.message : String(error) });
 
 port.on('message', (message: ToWorker) => {
   switch (message.kind) {
     case 'export':
+      // 0 is ExportResultCode.SUCCESS.
       exporter.export({ body: message.body, spans: message.spans }, (result) =>
         reply(result.code === 0 ? { kind: 'done', id: message.id } : { kind: 'done', id: message.id, error: result.error?.message ?? 'export failed' }),
       );
       break;
-    case 'flush':
-      exporter.forceFlush().then(() => reply({ kind: 'done', id: message.id }), (error: unknown) => failed(message.id, error));
-      break;
     case 'shutdown':
-      exporter.shutdown().then(() => reply({ kind: 'done', id: message.id }), (error: unknown) => failed(message.id, error));
+      exporter.shutdown().then(
+        () => reply({ kind: 'done', id: message.id }),
+        (error: unknown) => reply({ kind: 'done', id: message.id, error: error instanceof Error ? error.message : String(error) }),
+      );
       break;
   }
 });
+// The serving thread handles a first message from here at start-up, before it is busy.
 reply({ kind: 'ready' });
