@@ -1,7 +1,7 @@
 import { type Context, diag, TraceFlags } from '@opentelemetry/api';
 import { core, type resources, type tracing } from '@opentelemetry/sdk-node';
 import type { ExportWorker } from './export-worker.js';
-import { encodeRequest, encodeResource, encodeScope, encodeSpan, type SpanGroup } from './otlp-json.js';
+import { type EncodedSpans, encodeRequest, encodeSpan } from './otlp-json.js';
 
 type Scope = tracing.ReadableSpan['instrumentationScope'];
 
@@ -38,8 +38,8 @@ export const batchLimitsFromEnv = (): BatchLimits => ({
  * than the SDK's processor and OTLP exporter, measured side by side (BENCHMARKS.md, tracing).
  */
 export class EncodingSpanProcessor implements tracing.SpanProcessor {
-  // Encoded spans by resource and scope (one of each per process in practice).
-  private buffer = new Map<resources.Resource, Map<Scope, string[]>>();
+  // One resource and one scope per tracer in practice.
+  private buffer: EncodedSpans = new Map();
   private buffered = 0;
   private inFlight = 0;
   private dropped = 0;
@@ -109,14 +109,9 @@ export class EncodingSpanProcessor implements tracing.SpanProcessor {
     this.sending.add(sent);
   }
 
-  private async send(batch: Map<resources.Resource, Map<Scope, string[]>>, count: number): Promise<void> {
-    const groups: SpanGroup[] = [];
-    for (const [resource, scopes] of batch) {
-      // Attributes some resource detectors find asynchronously (the SDK's processor waits too).
-      if (resource.asyncAttributesPending) await resource.waitForAsyncAttributes?.();
-      const json = encodeResource(resource);
-      for (const [scope, spans] of scopes) groups.push({ resource: json, resourceSchemaUrl: resource.schemaUrl, scope: encodeScope(scope), scopeSchemaUrl: scope.schemaUrl, spans });
-    }
-    await this.worker.send(encodeRequest(groups), count);
+  private async send(batch: EncodedSpans, count: number): Promise<void> {
+    // Attributes some resource detectors find asynchronously (the SDK's processor waits too).
+    for (const resource of batch.keys()) if (resource.asyncAttributesPending) await resource.waitForAsyncAttributes?.();
+    await this.worker.send(encodeRequest(batch), count);
   }
 }

@@ -3,7 +3,7 @@ import type { resources, tracing } from '@opentelemetry/sdk-node';
 
 /**
  * OTLP/JSON (the ExportTraceServiceRequest of opentelemetry-proto, JSON mapping) written as text
- * one part at a time: a span when it ends, the resource and scope once. It produces what
+ * one part at a time: a span when it ends, the resources and scopes once per request. It produces what
  * OpenTelemetry's JsonTraceSerializer does for the same spans (test/otlp-json.test.ts compares
  * them), but lets a finished span be dropped at once instead of kept, object graph and all, until
  * its batch is sent (encoding-span-processor.ts says why that matters).
@@ -75,39 +75,25 @@ export function encodeSpan(span: tracing.ReadableSpan): string {
   });
 }
 
-/** The `resource` of a `resourceSpans` entry. */
-export function encodeResource(resource: resources.Resource): string {
-  return JSON.stringify({ attributes: keyValues(resource.attributes), droppedAttributesCount: 0, schemaUrl: resource.schemaUrl || undefined });
-}
+/** Encoded spans by resource, then by scope: what a processor collects for one request. */
+export type EncodedSpans = Map<resources.Resource, Map<Scope, string[]>>;
 
-/** The `scope` of a `scopeSpans` entry (this API's scopes have a name and a version only). */
-export function encodeScope(scope: Scope): string {
-  return JSON.stringify({ name: scope.name, version: scope.version });
-}
+const schemaUrl = (url: string | undefined) => (url ? `,"schemaUrl":${JSON.stringify(url)}` : '');
 
-/** Encoded spans of one resource and scope, as the processor collects them. */
-export interface SpanGroup {
-  resource: string;
-  resourceSchemaUrl: string | undefined;
-  scope: string;
-  scopeSchemaUrl: string | undefined;
-  spans: string[];
-}
+const resourceJson = (resource: resources.Resource) =>
+  JSON.stringify({ attributes: keyValues(resource.attributes), droppedAttributesCount: 0, schemaUrl: resource.schemaUrl || undefined });
 
-/** The whole request body: spans grouped by resource, then by scope, as the collector expects. */
-export function encodeRequest(groups: Iterable<SpanGroup>): string {
-  const byResource = new Map<string, SpanGroup[]>();
-  for (const group of groups) {
-    if (group.spans.length === 0) continue;
-    const list = byResource.get(group.resource);
-    if (list) list.push(group);
-    else byResource.set(group.resource, [group]);
-  }
-  const resourceSpans = [...byResource].map(([resource, list]) => {
-    const scopeSpans = list.map((group) => `{"scope":${group.scope},"spans":[${group.spans.join(',')}]${schemaUrl(group.scopeSchemaUrl)}}`);
-    return `{"resource":${resource},"scopeSpans":[${scopeSpans.join(',')}]${schemaUrl(list[0]?.resourceSchemaUrl)}}`;
+// This API's scopes have a name and a version only.
+const scopeJson = (scope: Scope) => JSON.stringify({ name: scope.name, version: scope.version });
+
+/**
+ * The whole request body. A resource with attributes still pending (resource.asyncAttributesPending)
+ * is written as it stands: wait for them first.
+ */
+export function encodeRequest(batch: EncodedSpans): string {
+  const resourceSpans = [...batch].map(([resource, scopes]) => {
+    const scopeSpans = [...scopes].map(([scope, spans]) => `{"scope":${scopeJson(scope)},"spans":[${spans.join(',')}]${schemaUrl(scope.schemaUrl)}}`);
+    return `{"resource":${resourceJson(resource)},"scopeSpans":[${scopeSpans.join(',')}]${schemaUrl(resource.schemaUrl)}}`;
   });
   return `{"resourceSpans":[${resourceSpans.join(',')}]}`;
 }
-
-const schemaUrl = (url: string | undefined) => (url ? `,"schemaUrl":${JSON.stringify(url)}` : '');

@@ -2,7 +2,7 @@ import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags } fr
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { core, resources, tracing } from '@opentelemetry/sdk-node';
 import { describe, expect, it } from 'vitest';
-import { encodeRequest, encodeResource, encodeScope, encodeSpan, type SpanGroup } from '../src/otlp-json.js';
+import { type EncodedSpans, encodeRequest, encodeSpan } from '../src/otlp-json.js';
 
 /** Finished spans of every shape the encoder handles, from two scopes of one resource. */
 function finishedSpans(): tracing.ReadableSpan[] {
@@ -39,13 +39,13 @@ function finishedSpans(): tracing.ReadableSpan[] {
 
 /** What the processor sends for `spans`: each encoded alone, grouped by resource and scope. */
 function encodeAsProcessor(spans: tracing.ReadableSpan[]): string {
-  const groups = new Map<tracing.ReadableSpan['instrumentationScope'], SpanGroup>();
+  const batch: EncodedSpans = new Map();
   for (const span of spans) {
-    const group = groups.get(span.instrumentationScope) ?? { resource: encodeResource(span.resource), resourceSchemaUrl: span.resource.schemaUrl, scope: encodeScope(span.instrumentationScope), scopeSchemaUrl: span.instrumentationScope.schemaUrl, spans: [] };
-    group.spans.push(encodeSpan(span));
-    groups.set(span.instrumentationScope, group);
+    const scopes = batch.get(span.resource) ?? new Map<tracing.ReadableSpan['instrumentationScope'], string[]>();
+    scopes.set(span.instrumentationScope, [...(scopes.get(span.instrumentationScope) ?? []), encodeSpan(span)]);
+    batch.set(span.resource, scopes);
   }
-  return encodeRequest(groups.values());
+  return encodeRequest(batch);
 }
 
 describe('OTLP/JSON written span by span', () => {
