@@ -1,4 +1,4 @@
-import { trace } from '@opentelemetry/api';
+import { type Span, trace, TraceFlags } from '@opentelemetry/api';
 
 export interface TraceIds {
   trace_id: string;
@@ -8,13 +8,12 @@ export interface TraceIds {
 const TRACE_IDS = Symbol('meridian.traceIds');
 type Tagged = { [TRACE_IDS]?: TraceIds };
 
-/** The active span's ids; undefined outside a span and for unsampled spans. */
-export function activeTraceIds(): TraceIds | undefined {
-  const span = trace.getActiveSpan();
+/** A span's ids when it is sampled; undefined for no span and for unsampled spans. */
+export function sampledTraceIds(span: Span | undefined | null): TraceIds | undefined {
   if (!span) return undefined;
   const { traceId, spanId, traceFlags } = span.spanContext();
   // Unsampled spans are not exported: a trace id nobody can look up would only mislead.
-  return traceFlags & 1 ? { trace_id: traceId, span_id: spanId } : undefined;
+  return traceFlags & TraceFlags.SAMPLED ? { trace_id: traceId, span_id: spanId } : undefined;
 }
 
 /**
@@ -30,7 +29,7 @@ export function tagTraceIds(logger: object, ids: TraceIds): void {
  * the active span, so every line written inside a sampled span names its trace.
  */
 export function logTraceIds(_merge: object, _level: number, logger: object): Partial<TraceIds> {
-  const ids = (logger as Tagged)[TRACE_IDS] ?? activeTraceIds();
+  const ids = (logger as Tagged)[TRACE_IDS] ?? sampledTraceIds(trace.getActiveSpan());
   // pino merges into the object returned: never hand it the tagged one.
   return ids ? { trace_id: ids.trace_id, span_id: ids.span_id } : {};
 }

@@ -1,6 +1,6 @@
 import { type Context, context, propagation, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { tagTraceIds, type TraceIds } from './context.js';
+import { sampledTraceIds, tagTraceIds, type TraceIds } from './context.js';
 
 const SPAN = Symbol('meridian.span');
 const CONTEXT = Symbol('meridian.context');
@@ -21,12 +21,7 @@ const followsParent = (sampler = process.env.OTEL_TRACES_SAMPLER): boolean => !s
 export const requestContext = (request: FastifyRequest): Context => (request as Traced)[CONTEXT] ?? context.active();
 
 /** The ids of the request's own span when it is sampled (exported); else undefined. */
-export function requestTraceIds(request: FastifyRequest): TraceIds | undefined {
-  const span = (request as Traced)[SPAN];
-  if (!span) return undefined;
-  const { traceId, spanId, traceFlags } = span.spanContext();
-  return traceFlags & TraceFlags.SAMPLED ? { trace_id: traceId, span_id: spanId } : undefined;
-}
+export const requestTraceIds = (request: FastifyRequest): TraceIds | undefined => sampledTraceIds((request as Traced)[SPAN]);
 
 /**
  * One server span per request, made in Fastify's own hooks instead of by the generic http
@@ -66,9 +61,8 @@ export function traceRequests(app: FastifyInstance): void {
     const spanContext = trace.setSpan(parent, span);
     request[SPAN] = span;
     request[CONTEXT] = spanContext;
-    const ids = requestTraceIds(request);
+    const ids = sampledTraceIds(span);
     if (ids) {
-      // Only sampled traces are exported: an id nobody can look up would only mislead.
       reply.header('x-trace-id', ids.trace_id);
       // Fastify gives each request a logger of its own, unless logging is off (then it is app.log).
       if (request.log !== app.log) tagTraceIds(request.log, ids);
