@@ -6,7 +6,7 @@
  * far better than throughput runs taken one after the other. The modes swap stacks (ports) every
  * round. Modes as in bench:tracing (off, 100, 10, 50, 0, als).
  *
- *   npm run build && BENCH_AB=10,0 npm run bench:tracing-ab     (BENCH_RATE=1500 req/s each, BENCH_SECONDS=10, BENCH_ROUNDS=4)
+ *   npm run build && BENCH_AB=10,0 npm run bench:tracing-ab     (BENCH_RATE=1500 req/s each, BENCH_SECONDS=10, BENCH_ROUNDS=4, BENCH_WARMUP=3 s)
  *
  * Where the CPU is the limit, throughput goes as the inverse of the ratio.
  */
@@ -26,6 +26,8 @@ import { chosenModes, tracingModes } from './lib/tracing-modes.js';
 const rate = Number(process.env.BENCH_RATE ?? 1500);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
+// Seconds of the same load before each measured window, so that the JIT has settled.
+const warmup = Number(process.env.BENCH_WARMUP ?? 3);
 const HOT = '/v1/signals?symbol=SPX&rule=ma-cross&fast=20&slow=50';
 const STACKS = [
   { gateway: 3920, signals: 3921 },
@@ -70,21 +72,23 @@ try {
       key ||= await createApiKey(benchEnv(ctx, STACKS[0]));
       const headers = { authorization: `Bearer ${key}` };
       const load = (duration: number) => Promise.all(STACKS.map((ports) => autocannon(`http://127.0.0.1:${ports.gateway}${HOT}`, { seconds: duration, connections: 20, rate, headers })));
-      await load(3);
-      const before = cpuSnapshot(classify);
+      await load(warmup);
+      const before = cpuSnapshot(classify, { mainThread: true });
       const runs = await load(seconds);
-      const cpu = cpuDelta(before, cpuSnapshot(classify));
+      const cpu = cpuDelta(before, cpuSnapshot(classify, { mainThread: true }));
       stacks.forEach((stack) => exitCheck(stack)());
       const perRequest = order.map(([name], i) => {
         const run = runs[i];
         if (!run || run.non2xx > 0 || run.errors > 0) throw new Error(`${name}: ${run?.non2xx} non-2xx, ${run?.errors} errors`);
-        const micros = Math.round((((cpu[`${i}.gateway`] ?? 0) + (cpu[`${i}.signals`] ?? 0)) * 1e6) / run.requests);
+        const per = (group: string) => Math.round(((cpu[`${i}.${group}`] ?? 0) * 1e6) / run.requests);
+        const [gateway, signals] = [per('gateway'), per('signals')];
+        const micros = gateway + signals;
         cpuPerRequest.get(name)?.push(micros);
-        return { name, micros, p99: run.p99 };
+        return { name, micros, gateway, signals, gatewayMain: per('gateway:main'), signalsMain: per('signals:main'), p99: run.p99 };
       });
       const [a, b] = order[0]?.[0] === first[0] ? perRequest : [...perRequest].reverse();
       ratios.push((a?.micros ?? 0) / (b?.micros ?? 1));
-      log(`round ${round} of ${rounds}: ${perRequest.map((p) => `${p.name} ${p.micros} µs per request (p99 ${p.p99} ms)`).join(', ')}; ${first[0]} ÷ ${second[0]} = ${ratios.at(-1)?.toFixed(3)}`);
+      log(`round ${round} of ${rounds}: ${perRequest.map((p) => `${p.name} ${p.micros} µs per request (gateway ${p.gateway}, ${p.gatewayMain} on its main thread; signals ${p.signals}, ${p.signalsMain}; p99 ${p.p99} ms)`).join(', ')}; ${first[0]} ÷ ${second[0]} = ${ratios.at(-1)?.toFixed(3)}`);
     } finally {
       await Promise.all(stacks.map((stack) => stack.stop()));
     }
