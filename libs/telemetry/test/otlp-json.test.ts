@@ -34,6 +34,11 @@ function finishedSpans(): tracing.ReadableSpan[] {
   });
   server.end();
   http.startSpan('root without parent').end();
+  // Text that JSON must escape, and times whose nanoseconds need leading zeros.
+  const odd = http.startSpan('GET /v1/"quoted" ✓', { startTime: [1_700_000_000, 5], attributes: { note: 'line\nbreak "q" \u2028' } });
+  odd.addEvent('tick', { at: 1.5 }, [1_700_000_000, 999_999_999]);
+  odd.setStatus({ code: SpanStatusCode.ERROR, message: 'said "no"' });
+  odd.end([1_700_000_001, 0]);
   return memory.getFinishedSpans();
 }
 
@@ -51,7 +56,7 @@ function encodeAsProcessor(spans: tracing.ReadableSpan[]): string {
 describe('OTLP/JSON written span by span', () => {
   it('is what OpenTelemetry’s own JSON serialiser sends for the same spans', () => {
     const spans = finishedSpans();
-    expect(spans).toHaveLength(3);
+    expect(spans).toHaveLength(4);
     const ours = JSON.parse(encodeAsProcessor(spans)) as unknown;
     const theirs = JSON.parse(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans))) as unknown;
     expect(ours).toEqual(theirs);
