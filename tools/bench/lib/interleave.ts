@@ -46,7 +46,10 @@ export async function interleaveAsync<K extends string>(tasks: Record<K, () => P
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+  const middle = Math.floor(sorted.length / 2);
+  // An even count has two middle values: their mean, not the upper one (which biases 4 rounds up).
+  if (sorted.length % 2 === 0 && sorted.length > 0) return ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted[middle] ?? Number.NaN;
 }
 
 /** The p-th percentile (0–100) of samples, nearest rank. */
