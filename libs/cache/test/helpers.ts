@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { Cache, type CacheOptions, type L2Store } from '../src/index.js';
 
@@ -106,4 +106,35 @@ export async function eventually(what: string, check: () => boolean | Promise<bo
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
+}
+
+/**
+ * The commands Redis runs whose arguments start with `prefix` (MONITOR, read over a plain socket).
+ * Not ioredis's monitor(): a monitor line that arrives in the same read as MONITOR's own OK,
+ * which happens whenever other clients are busy (parallel test files are), throws ioredis's
+ * "Command queue state error".
+ */
+export async function watchCommands(prefix: string, url = REDIS_URL): Promise<{ seen: string[]; stop: () => void }> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port || 6379), hostname);
+  socket.setEncoding('utf8');
+  socket.write('MONITOR\r\n');
+  const seen: string[] = [];
+  let buffered = '';
+  let started: () => void = () => undefined;
+  const ok = new Promise<void>((resolve) => (started = resolve));
+  socket.on('data', (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split('\r\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line === '+OK') started();
+      // +<time> [<db> <client>] "command" "arg" ...
+      const args = [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((match) => match[1] ?? '');
+      if (args.slice(1).some((arg) => arg.startsWith(prefix))) seen.push((args[0] ?? '').toLowerCase());
+    }
+  });
+  socket.on('error', () => undefined);
+  await ok;
+  return { seen, stop: () => socket.destroy() };
 }

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { cacheKit, REDIS_URL, sleep } from './helpers.js';
+import { cacheKit, REDIS_URL, sleep, watchCommands } from './helpers.js';
 
 const kit = cacheKit();
 afterAll(() => kit.close());
@@ -68,22 +68,15 @@ describe('getMany and setMany', () => {
     const space = writer.namespace('signals');
     await space.setMany(Array.from({ length: 100 }, (_, i) => ({ key: `many-${i}`, value: { i } })));
 
-    const monitor = new Redis(REDIS_URL);
-    const seen: string[] = [];
-    const feed = await monitor.monitor();
-    feed.on('monitor', (_time: string, args: string[]) => {
-      if (args.slice(1).some((arg) => arg.startsWith(kit.prefix))) seen.push(String(args[0]).toLowerCase());
-    });
-    await sleep(50);
+    const commands = await watchCommands(kit.prefix);
     const keys = [...Array.from({ length: 100 }, (_, i) => `many-${i}`), 'absent'];
     const values = await reader.namespace('signals').getMany<{ i: number }>(keys);
     await sleep(100);
-    feed.disconnect();
-    monitor.disconnect();
+    commands.stop();
 
     expect(values.slice(0, 100).map((v) => v?.i)).toEqual(Array.from({ length: 100 }, (_, i) => i));
     expect(values[100]).toBeUndefined();
-    expect(seen).toEqual(['mget']);
+    expect(commands.seen).toEqual(['mget']);
     expect(reader.stats().namespaces.signals).toMatchObject({ l2Hits: 100, misses: 1 });
   });
 
