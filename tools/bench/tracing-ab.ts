@@ -8,7 +8,9 @@
  *
  *   npm run build && BENCH_AB=10,0 npm run bench:tracing-ab     (BENCH_RATE=1500 req/s each, BENCH_SECONDS=10, BENCH_ROUNDS=4, BENCH_WARMUP=3 s)
  *
- * Where the CPU is the limit, throughput goes as the inverse of the ratio.
+ * Where the CPU is the limit, throughput goes as the inverse of the ratio. With BENCH_RATE=0 both
+ * stacks are loaded as hard as they go, at once, and each round also compares their throughput:
+ * the two share the machine's cores, so the one that needs more CPU per request serves fewer.
  */
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -61,6 +63,8 @@ const classify = (cmdline: string, pid: string) => {
 
 const cpuPerRequest = new Map<string, number[]>([[first[0], []], [second[0], []]]);
 const ratios: number[] = [];
+// Requests per second of the first mode over the second's, per round.
+const throughputRatios: number[] = [];
 let key = '';
 try {
   for (let round = 1; round <= rounds; round++) {
@@ -84,23 +88,27 @@ try {
         const [gateway, signals] = [per('gateway'), per('signals')];
         const micros = gateway + signals;
         cpuPerRequest.get(name)?.push(micros);
-        return { name, micros, gateway, signals, gatewayMain: per('gateway:main'), signalsMain: per('signals:main'), p99: run.p99 };
+        return { name, micros, gateway, signals, gatewayMain: per('gateway:main'), signalsMain: per('signals:main'), p99: run.p99, rps: run.rps };
       });
       const [a, b] = order[0]?.[0] === first[0] ? perRequest : [...perRequest].reverse();
       ratios.push((a?.micros ?? 0) / (b?.micros ?? 1));
-      log(`round ${round} of ${rounds}: ${perRequest.map((p) => `${p.name} ${p.micros} µs per request (gateway ${p.gateway}, ${p.gatewayMain} on its main thread; signals ${p.signals}, ${p.signalsMain}; p99 ${p.p99} ms)`).join(', ')}; ${first[0]} ÷ ${second[0]} = ${ratios.at(-1)?.toFixed(3)}`);
+      throughputRatios.push((a?.rps ?? 0) / (b?.rps ?? 1));
+      const served = rate > 0 ? '' : `; throughput ${first[0]} ÷ ${second[0]} = ${throughputRatios.at(-1)?.toFixed(3)}`;
+      log(`round ${round} of ${rounds}: ${perRequest.map((p) => `${p.name} ${p.micros} µs per request, ${Math.round(p.rps)} req/s (gateway ${p.gateway}, ${p.gatewayMain} on its main thread; signals ${p.signals}, ${p.signalsMain}; p99 ${p.p99} ms)`).join(', ')}; CPU ${first[0]} ÷ ${second[0]} = ${ratios.at(-1)?.toFixed(3)}${served}`);
     } finally {
       await Promise.all(stacks.map((stack) => stack.stop()));
     }
   }
   const report = {
-    route: `GET ${HOT} through the gateway, both stacks at ${rate} req/s at once`,
+    route: `GET ${HOT} through the gateway, both stacks ${rate > 0 ? `at ${rate} req/s` : 'as fast as they go'} at once`,
     seconds,
     modes: [first[1].label, second[1].label],
     cpuMicrosecondsPerRequest: Object.fromEntries([...cpuPerRequest].map(([name, values]) => [name, values])),
     // CPU of the first mode over the second, per round and the median.
     ratios: ratios.map((value) => Math.round(value * 1000) / 1000),
     medianRatio: Math.round(median(ratios) * 1000) / 1000,
+    // At saturation only (BENCH_RATE=0): requests per second of the first mode over the second's.
+    ...(rate > 0 ? {} : { throughputRatios: throughputRatios.map((value) => Math.round(value * 1000) / 1000), medianThroughputRatio: Math.round(median(throughputRatios) * 1000) / 1000 }),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 } finally {
