@@ -61,6 +61,7 @@ const classify = (cmdline: string, pid: string) => {
   return stack >= 0 ? `${stack}.${app}` : undefined;
 };
 
+const threeDecimals = (value: number) => Math.round(value * 1000) / 1000;
 const cpuPerRequest = new Map<string, number[]>([[first[0], []], [second[0], []]]);
 const ratios: number[] = [];
 // Requests per second of the first mode over the second's, per round.
@@ -105,10 +106,10 @@ try {
     modes: [first[1].label, second[1].label],
     cpuMicrosecondsPerRequest: Object.fromEntries([...cpuPerRequest].map(([name, values]) => [name, values])),
     // CPU of the first mode over the second, per round and the median.
-    ratios: ratios.map((value) => Math.round(value * 1000) / 1000),
-    medianRatio: Math.round(median(ratios) * 1000) / 1000,
+    ratios: ratios.map(threeDecimals),
+    medianRatio: threeDecimals(median(ratios)),
     // At saturation only (BENCH_RATE=0): requests per second of the first mode over the second's.
-    ...(rate > 0 ? {} : { throughputRatios: throughputRatios.map((value) => Math.round(value * 1000) / 1000), medianThroughputRatio: Math.round(median(throughputRatios) * 1000) / 1000 }),
+    ...(rate > 0 ? {} : { throughputRatios: throughputRatios.map(threeDecimals), medianThroughputRatio: threeDecimals(median(throughputRatios)) }),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 } finally {

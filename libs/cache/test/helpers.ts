@@ -122,7 +122,8 @@ export async function watchCommands(prefix: string, url = REDIS_URL): Promise<{ 
   const seen: string[] = [];
   let buffered = '';
   let started: () => void = () => undefined;
-  const ok = new Promise<void>((resolve) => (started = resolve));
+  let failed: (error: Error) => void = () => undefined;
+  const ok = new Promise<void>((resolve, reject) => ((started = resolve), (failed = reject)));
   socket.on('data', (chunk: string) => {
     buffered += chunk;
     const lines = buffered.split('\r\n');
@@ -134,7 +135,8 @@ export async function watchCommands(prefix: string, url = REDIS_URL): Promise<{ 
       if (args.slice(1).some((arg) => arg.startsWith(prefix))) seen.push((args[0] ?? '').toLowerCase());
     }
   });
-  socket.on('error', () => undefined);
+  // Until MONITOR is answered a refused connection fails the caller; after, the feed just ends.
+  socket.on('error', (error) => failed(new Error(`MONITOR on ${url}: ${error.message}`)));
   await ok;
   return { seen, stop: () => socket.destroy() };
 }
