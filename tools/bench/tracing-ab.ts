@@ -12,9 +12,7 @@
  * stacks are loaded as hard as they go, at once, and each round also compares their throughput:
  * the two share the machine's cores, so the one that needs more CPU per request serves fewer.
  */
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { migrate } from '@meridian/db/migrate';
 import { createTestContext } from '@meridian/service/testing';
 import { loadDemoData } from '../data/demo.js';
@@ -23,6 +21,7 @@ import { cpuDelta, cpuSnapshot } from './lib/cpu.js';
 import { median } from './lib/interleave.js';
 import { autocannon, log, ROOT } from './lib/load.js';
 import { benchEnv, createApiKey, exitCheck } from './lib/stack.js';
+import { startOtlpSink } from './lib/otlp-sink.js';
 import { chosenModes, tracingModes } from './lib/tracing-modes.js';
 
 const rate = Number(process.env.BENCH_RATE ?? 1500);
@@ -36,14 +35,10 @@ const STACKS = [
   { gateway: 3940, signals: 3941 },
 ] as const;
 
-const receiver = createServer((request, response) => {
-  request.resume();
-  request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
-}).listen(0, '127.0.0.1');
-await once(receiver, 'listening');
+const receiver = await startOtlpSink();
 const named = (process.env.BENCH_AB ?? '10,0').split(',').map((name) => name.trim());
 // In the order given: the ratio is the first mode's CPU over the second's.
-const modes = chosenModes(tracingModes(`http://127.0.0.1:${(receiver.address() as { port: number }).port}`), named.join(',')).sort(([a], [b]) => named.indexOf(a) - named.indexOf(b));
+const modes = chosenModes(tracingModes(receiver.endpoint), named.join(',')).sort(([a], [b]) => named.indexOf(a) - named.indexOf(b));
 if (modes.length !== 2) throw new Error('BENCH_AB names two modes, e.g. BENCH_AB=10,0');
 const [first, second] = modes as [(typeof modes)[number], (typeof modes)[number]];
 

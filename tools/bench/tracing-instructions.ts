@@ -13,9 +13,7 @@
  *   BENCH_MODES=off,10 BENCH_WARMUP=2000 BENCH_REQUESTS=500 npm run bench:tracing-instructions
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate } from '@meridian/db/migrate';
@@ -24,6 +22,7 @@ import { loadDemoData } from '../data/demo.js';
 import { builtProcesses, startProcesses, waitLive } from '../stack/processes.js';
 import { log, ratio, ROOT } from './lib/load.js';
 import { benchEnv, createApiKey } from './lib/stack.js';
+import { startOtlpSink } from './lib/otlp-sink.js';
 import { chosenModes, tracingModes } from './lib/tracing-modes.js';
 
 const warmup = Number(process.env.BENCH_WARMUP ?? 2000);
@@ -38,12 +37,8 @@ try {
   throw new Error('valgrind is not installed: `apt-get install -y valgrind`, then run this again.');
 }
 
-const receiver = createServer((request, response) => {
-  request.resume();
-  request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
-}).listen(0, '127.0.0.1');
-await once(receiver, 'listening');
-const endpoint = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+const receiver = await startOtlpSink();
+const endpoint = receiver.endpoint;
 
 const chosen = chosenModes(tracingModes(endpoint));
 

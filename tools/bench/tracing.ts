@@ -13,8 +13,6 @@
  * per request (µs, medians); that drifts with the machine's speed too, unlike the instruction
  * counts of bench:tracing-instructions.
  */
-import { once } from 'node:events';
-import { createServer } from 'node:http';
 import { migrate } from '@meridian/db/migrate';
 import { createTestContext } from '@meridian/service/testing';
 import { loadDemoData } from '../data/demo.js';
@@ -23,6 +21,7 @@ import { cpuDelta, cpuSnapshot } from './lib/cpu.js';
 import { autocannon, log, ratio, ROOT } from './lib/load.js';
 import { median } from './lib/interleave.js';
 import { benchEnv, createApiKey, exitCheck } from './lib/stack.js';
+import { startOtlpSink } from './lib/otlp-sink.js';
 import { chosenModes, tracingModes } from './lib/tracing-modes.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
@@ -32,19 +31,8 @@ const ports = { gateway: 3920, signals: 3921 };
 const HOT = '/v1/signals?symbol=SPX&rule=ma-cross&fast=20&slow=50';
 
 // The receiver takes what the exporters send and counts it, as a collector's OTLP endpoint would.
-let exported = 0;
-let spans = 0;
-const receiver = createServer((request, response) => {
-  let body = '';
-  request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-  request.on('end', () => {
-    exported++;
-    spans += (body.match(/"spanId"/g) ?? []).length;
-    response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-  });
-}).listen(0, '127.0.0.1');
-await once(receiver, 'listening');
-const endpoint = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+const receiver = await startOtlpSink();
+const endpoint = receiver.endpoint;
 
 const ctx = await createTestContext();
 await migrate({ databaseUrl: ctx.database.url });
@@ -73,7 +61,7 @@ try {
         key ||= await createApiKey(env);
         const headers = { authorization: `Bearer ${key}` };
         await autocannon(`${base}${HOT}`, { seconds: 2, connections, headers });
-        const before = spans;
+        const before = receiver.received().spans;
         const cpuBefore = cpuSnapshot(classify);
         const run = await autocannon(`${base}${HOT}`, { seconds, connections, headers });
         const cpu = cpuDelta(cpuBefore, cpuSnapshot(classify));
@@ -82,7 +70,7 @@ try {
         results.get(mode)?.push(run.rps);
         const perRequest = Object.fromEntries(Object.entries(cpu).map(([group, cpuSeconds]) => [group, Math.round((cpuSeconds * 1e6) / run.requests)]));
         cpuPerRequest.get(mode)?.push(perRequest);
-        log(`round ${round}, tracing ${mode}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99} ms, CPU µs per request ${JSON.stringify(perRequest)}, ${spans - before} spans received`);
+        log(`round ${round}, tracing ${mode}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99} ms, CPU µs per request ${JSON.stringify(perRequest)}, ${receiver.received().spans - before} spans received`);
       } finally {
         await stack.stop();
       }
@@ -100,8 +88,8 @@ try {
     ratioOn50: ratioToOff('on, 50 %'),
     ratioOn0: ratioToOff('on, 0 %'),
     ratioAsyncLocalStorageOnly: ratioToOff('off, AsyncLocalStorage only'),
-    exportRequests: exported,
-    spansReceived: spans,
+    exportRequests: receiver.received().requests,
+    spansReceived: receiver.received().spans,
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 } finally {

@@ -42,10 +42,16 @@ const externalThirdParty: Plugin = {
   },
 };
 
+const entryPoints: Record<string, string> = {
+  ...Object.fromEntries(ENTRY_POINTS.map((name) => [name, join(root, 'apps', app, `src/${name}.ts`)])),
+  telemetry: TELEMETRY,
+  'otlp-export-worker': EXPORT_WORKER,
+};
+
 rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 const result = await build({
-  entryPoints: { ...Object.fromEntries(ENTRY_POINTS.map((name) => [name, join(root, 'apps', app, `src/${name}.ts`)])), telemetry: TELEMETRY, 'otlp-export-worker': EXPORT_WORKER },
+  entryPoints,
   outdir,
   bundle: true,
   platform: 'node',
@@ -86,4 +92,4 @@ const nested = join(root, 'apps', app, 'node_modules');
 if (existsSync(nested)) symlinkSync(nested, join(outdir, 'node_modules'), 'dir');
 
 const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
-console.log(`built dist/apps/${app}: ${[...ENTRY_POINTS, 'telemetry', 'otlp-export-worker'].map((e) => `${e}.js`).join(', ')} (${(bytes / 1024).toFixed(0)} KiB with maps), ${Object.keys(dependencies).length} external packages`);
+console.log(`built dist/apps/${app}: ${Object.keys(entryPoints).map((e) => `${e}.js`).join(', ')} (${(bytes / 1024).toFixed(0)} KiB with maps), ${Object.keys(dependencies).length} external packages`);

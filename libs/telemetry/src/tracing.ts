@@ -33,10 +33,10 @@ const explicitContext = (): boolean => EXPLICIT_CONTEXT_APPS.has(appOf(import.me
 /**
  * Starts the OpenTelemetry SDK when OTEL_EXPORTER_OTLP_ENDPOINT is set: spans written as OTLP/JSON
  * as they end and sent in batches from a worker thread (encoding-span-processor.ts), parent-based
- * sampling from OTEL_TRACES_SAMPLER(_ARG), and the pg and ioredis instrumentations. Server spans come from
- * Fastify hooks (server-spans.ts) and the gateway injects the context into what it forwards: the
- * generic http and undici instrumentations and @fastify/otel (a span per hook) cost more per
- * request than a whole cached read. The gateway keeps no AsyncLocalStorage
+ * sampling from OTEL_TRACES_SAMPLER(_ARG), and the pg and ioredis instrumentations. Server spans
+ * come from Fastify hooks (server-spans.ts) and the gateway injects the context into what it
+ * forwards: the generic http and undici instrumentations and @fastify/otel (a span per hook) cost
+ * more per request than a whole cached read. The gateway keeps no AsyncLocalStorage
  * (EXPLICIT_CONTEXT_APPS). Without an endpoint nothing runs.
  */
 export function startTracing(): NodeSDK | undefined {
