@@ -11,6 +11,8 @@
  * Where the CPU is the limit, throughput goes as the inverse of the ratio. With BENCH_RATE=0 both
  * stacks are loaded as hard as they go, at once, and each round also compares their throughput:
  * the two share the machine's cores, so the one that needs more CPU per request serves fewer.
+ * With BENCH_SLICE=<seconds> the stacks instead take turns, each loaded alone as hard as it goes
+ * for a slice, in BENCH_PAIRS pairs per round (alternate()): throughput with the whole machine.
  */
 import { readFileSync } from 'node:fs';
 import { migrate } from '@meridian/db/migrate';
@@ -18,7 +20,7 @@ import { createTestContext } from '@meridian/service/testing';
 import { loadDemoData } from '../data/demo.js';
 import { builtProcesses, startProcesses, waitLive } from '../stack/processes.js';
 import { cpuDelta, cpuSnapshot } from './lib/cpu.js';
-import { median } from './lib/interleave.js';
+import { median, percentile } from './lib/interleave.js';
 import { autocannon, log, ROOT } from './lib/load.js';
 import { benchEnv, createApiKey, exitCheck } from './lib/stack.js';
 import { startOtlpSink } from './lib/otlp-sink.js';
@@ -29,6 +31,9 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
 // Seconds of the same load before each measured window, so that the JIT has settled.
 const warmup = Number(process.env.BENCH_WARMUP ?? 3);
+// Seconds per slice when the stacks take turns (0: both loaded at once), and pairs of slices per round.
+const slice = Number(process.env.BENCH_SLICE ?? 0);
+const slicePairs = Number(process.env.BENCH_PAIRS ?? 6);
 const HOT = '/v1/signals?symbol=SPX&rule=ma-cross&fast=20&slow=50';
 const STACKS = [
   { gateway: 3920, signals: 3921 },
@@ -38,8 +43,10 @@ const STACKS = [
 const receiver = await startOtlpSink();
 const named = (process.env.BENCH_AB ?? '10,0').split(',').map((name) => name.trim());
 // In the order given: the ratio is the first mode's CPU over the second's.
-const modes = chosenModes(tracingModes(receiver.endpoint), named.join(',')).sort(([a], [b]) => named.indexOf(a) - named.indexOf(b));
-if (modes.length !== 2) throw new Error('BENCH_AB names two modes, e.g. BENCH_AB=10,0');
+const chosen = chosenModes(tracingModes(receiver.endpoint), named.join(',')).sort(([a], [b]) => named.indexOf(a) - named.indexOf(b));
+// A mode against itself (BENCH_AB=10,10) measures the noise: the second copy is named 10′.
+const modes = named.length === 2 && named[0] === named[1] && chosen[0] ? [chosen[0], [`${chosen[0][0]}′`, chosen[0][1]] as const] : chosen;
+if (modes.length !== 2) throw new Error('BENCH_AB names two modes, e.g. BENCH_AB=10,0 (or one twice, BENCH_AB=10,10, to see the noise)');
 const [first, second] = modes as [(typeof modes)[number], (typeof modes)[number]];
 
 const ctx = await createTestContext();
@@ -61,6 +68,27 @@ const cpuPerRequest = new Map<string, number[]>([[first[0], []], [second[0], []]
 const ratios: number[] = [];
 // Requests per second of the first mode over the second's, per round.
 const throughputRatios: number[] = [];
+// BENCH_SLICE: requests per second of the first mode over the second's, per pair of slices.
+const sliceRatios: number[] = [];
+
+/**
+ * Loads one stack at a time for `slice` seconds, in pairs whose order flips each time (A B, B A,
+ * …), and returns the first mode's throughput over the second's for each pair. Each slice has
+ * the whole machine; a drift in its speed over minutes lands on both halves of a pair alike
+ * (changes within seconds do not: BENCHMARKS.md, tracing, session 12).
+ */
+async function alternate(names: string[], run: (stack: number) => Promise<{ rps: number }>): Promise<number[]> {
+  const firstStack = names.indexOf(first[0]);
+  const pairRatios: number[] = [];
+  for (let pair = 0; pair < slicePairs; pair++) {
+    const rps: number[] = [];
+    for (const stack of pair % 2 === 0 ? [0, 1] : [1, 0]) rps[stack] = (await run(stack)).rps;
+    pairRatios.push((rps[firstStack] ?? 0) / (rps[1 - firstStack] ?? 1));
+    log(`  pair ${pair + 1} of ${slicePairs}: ${names[0]} ${Math.round(rps[0] ?? 0)} req/s, ${names[1]} ${Math.round(rps[1] ?? 0)} req/s; throughput ${first[0]} ÷ ${second[0]} = ${pairRatios.at(-1)?.toFixed(3)}`);
+  }
+  return pairRatios;
+}
+
 let key = '';
 try {
   for (let round = 1; round <= rounds; round++) {
@@ -73,6 +101,16 @@ try {
       const headers = { authorization: `Bearer ${key}` };
       const load = (duration: number) => Promise.all(STACKS.map((ports) => autocannon(`http://127.0.0.1:${ports.gateway}${HOT}`, { seconds: duration, connections: 20, rate, headers })));
       await load(warmup);
+      if (slice > 0) {
+        const names = order.map(([name]) => name);
+        sliceRatios.push(...(await alternate(names, async (i) => {
+          const run = await autocannon(`http://127.0.0.1:${STACKS[i]?.gateway}${HOT}`, { seconds: slice, connections: 20, headers });
+          if (run.non2xx > 0 || run.errors > 0) throw new Error(`${names[i]}: ${run.non2xx} non-2xx, ${run.errors} errors`);
+          return run;
+        })));
+        stacks.forEach((stack) => exitCheck(stack)());
+        continue;
+      }
       const before = cpuSnapshot(classify, { mainThread: true });
       const runs = await load(seconds);
       const cpu = cpuDelta(before, cpuSnapshot(classify, { mainThread: true }));
@@ -95,17 +133,27 @@ try {
       await Promise.all(stacks.map((stack) => stack.stop()));
     }
   }
-  const report = {
-    route: `GET ${HOT} through the gateway, both stacks ${rate > 0 ? `at ${rate} req/s` : 'as fast as they go'} at once`,
-    seconds,
-    modes: [first[1].label, second[1].label],
-    cpuMicrosecondsPerRequest: Object.fromEntries([...cpuPerRequest].map(([name, values]) => [name, values])),
-    // CPU of the first mode over the second, per round and the median.
-    ratios: ratios.map(threeDecimals),
-    medianRatio: threeDecimals(median(ratios)),
-    // At saturation only (BENCH_RATE=0): requests per second of the first mode over the second's.
-    ...(rate > 0 ? {} : { throughputRatios: throughputRatios.map(threeDecimals), medianThroughputRatio: threeDecimals(median(throughputRatios)) }),
-  };
+  const route = `GET ${HOT} through the gateway`;
+  const report = slice > 0
+    ? {
+        route: `${route}, the two stacks loaded in turn as fast as they go, ${slice} s each`,
+        modes: [first[1].label, second[1].label],
+        // Requests per second of the first mode over the second's, per pair of slices, their median and quartiles.
+        sliceRatios: sliceRatios.map(threeDecimals),
+        medianSliceRatio: threeDecimals(median(sliceRatios)),
+        quartiles: [25, 75].map((p) => threeDecimals(percentile(sliceRatios, p))),
+      }
+    : {
+        route: `${route}, both stacks ${rate > 0 ? `at ${rate} req/s` : 'as fast as they go'} at once`,
+        seconds,
+        modes: [first[1].label, second[1].label],
+        cpuMicrosecondsPerRequest: Object.fromEntries([...cpuPerRequest].map(([name, values]) => [name, values])),
+        // CPU of the first mode over the second, per round and the median.
+        ratios: ratios.map(threeDecimals),
+        medianRatio: threeDecimals(median(ratios)),
+        // At saturation only (BENCH_RATE=0): requests per second of the first mode over the second's.
+        ...(rate > 0 ? {} : { throughputRatios: throughputRatios.map(threeDecimals), medianThroughputRatio: threeDecimals(median(throughputRatios)) }),
+      };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 } finally {
   receiver.close();
