@@ -103,6 +103,7 @@ try {
       await load(warmup);
       if (slice > 0) {
         const names = order.map(([name]) => name);
+        log(`round ${round} of ${rounds}: ${names[0]} on the first stack, ${names[1]} on the second, taking turns of ${slice} s`);
         sliceRatios.push(...(await alternate(names, async (i) => {
           const run = await autocannon(`http://127.0.0.1:${STACKS[i]?.gateway}${HOT}`, { seconds: slice, connections: 20, headers });
           if (run.non2xx > 0 || run.errors > 0) throw new Error(`${names[i]}: ${run.non2xx} non-2xx, ${run.errors} errors`);
