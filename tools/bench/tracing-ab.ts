@@ -21,7 +21,7 @@ import { loadDemoData } from '../data/demo.js';
 import { builtProcesses, startProcesses, waitLive } from '../stack/processes.js';
 import { cpuDelta, cpuSnapshot } from './lib/cpu.js';
 import { median, percentile } from './lib/interleave.js';
-import { autocannon, log, ROOT } from './lib/load.js';
+import { autocannon, log, ROOT, succeeded } from './lib/load.js';
 import { benchEnv, createApiKey, exitCheck } from './lib/stack.js';
 import { startOtlpSink } from './lib/otlp-sink.js';
 import { chosenModes, tracingModes } from './lib/tracing-modes.js';
@@ -99,16 +99,14 @@ try {
       if ((await waitLive(urls, 20_000)).length > 0) throw new Error('services did not start');
       key ||= await createApiKey(benchEnv(ctx, STACKS[0]));
       const headers = { authorization: `Bearer ${key}` };
-      const load = (duration: number) => Promise.all(STACKS.map((ports) => autocannon(`http://127.0.0.1:${ports.gateway}${HOT}`, { seconds: duration, connections: 20, rate, headers })));
+      // Stack i's hot read for `duration` seconds, at `perSecond` (0: as fast as it goes).
+      const hot = (i: number, duration: number, perSecond = rate) => autocannon(`http://127.0.0.1:${STACKS[i]?.gateway}${HOT}`, { seconds: duration, connections: 20, rate: perSecond, headers });
+      const load = (duration: number) => Promise.all(STACKS.map((_, i) => hot(i, duration)));
       await load(warmup);
       if (slice > 0) {
         const names = order.map(([name]) => name);
         log(`round ${round} of ${rounds}: ${names[0]} on the first stack, ${names[1]} on the second, taking turns of ${slice} s`);
-        sliceRatios.push(...(await alternate(names, async (i) => {
-          const run = await autocannon(`http://127.0.0.1:${STACKS[i]?.gateway}${HOT}`, { seconds: slice, connections: 20, headers });
-          if (run.non2xx > 0 || run.errors > 0) throw new Error(`${names[i]}: ${run.non2xx} non-2xx, ${run.errors} errors`);
-          return run;
-        })));
+        sliceRatios.push(...(await alternate(names, async (i) => succeeded(names[i], await hot(i, slice, 0)))));
         stacks.forEach((stack) => exitCheck(stack)());
         continue;
       }
@@ -117,8 +115,7 @@ try {
       const cpu = cpuDelta(before, cpuSnapshot(classify, { mainThread: true }));
       stacks.forEach((stack) => exitCheck(stack)());
       const perRequest = order.map(([name], i) => {
-        const run = runs[i];
-        if (!run || run.non2xx > 0 || run.errors > 0) throw new Error(`${name}: ${run?.non2xx} non-2xx, ${run?.errors} errors`);
+        const run = succeeded(name, runs[i]);
         const per = (group: string) => Math.round(((cpu[`${i}.${group}`] ?? 0) * 1e6) / run.requests);
         const [gateway, signals] = [per('gateway'), per('signals')];
         const micros = gateway + signals;

@@ -44,6 +44,12 @@ export async function autocannon(url: string, options: { connections?: number; s
   };
 }
 
+/** A measured run, unless some of its requests failed: then its figures would mean nothing. */
+export function succeeded(label: string | undefined, run: LoadResult | undefined): LoadResult {
+  if (!run || run.non2xx > 0 || run.errors > 0) throw new Error(`${label}: ${run?.non2xx} non-2xx, ${run?.errors} errors`);
+  return run;
+}
+
 /** Runs a command and returns the JSON object it prints last on stdout. */
 export function runJson(command: string, argv: string[]): Promise<string> {
   return new Promise((resolvePromise, reject) => {
