@@ -24,14 +24,13 @@ import { builtProcesses, startProcesses, waitLive, type RunningStack } from '../
 import { cpuDelta, cpuSnapshot } from './lib/cpu.js';
 import { percentile } from './lib/interleave.js';
 import { autocannon, log, ratio, ROOT } from './lib/load.js';
-import { benchEnv, createApiKey } from './lib/stack.js';
+import { benchEnv, createApiKey, HOT_SIGNALS_READ } from './lib/stack.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ports = { gateway: 3910, signals: 3911 };
 const base = `http://127.0.0.1:${ports.gateway}`;
 const HELLO = '/v1/indicators';
-const HOT = '/v1/signals?symbol=SPX&rule=ma-cross&fast=20&slow=50';
 const BATCH_SYMBOLS = 100;
 const BATCH_RULES = 10;
 
@@ -78,19 +77,19 @@ try {
     if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
     return res.json() as Promise<{ bars?: number }>;
   };
-  const spx = await get(HOT);
+  const spx = await get(HOT_SIGNALS_READ);
 
-  log(`1. warm-up, then ${seconds} s at ${connections} connections: hello world (${HELLO}) and cached ${HOT}`);
+  log(`1. warm-up, then ${seconds} s at ${connections} connections: hello world (${HELLO}) and cached ${HOT_SIGNALS_READ}`);
   await autocannon(`${base}${HELLO}`, { seconds: 2, connections, headers: auth });
-  await autocannon(`${base}${HOT}`, { seconds: 2, connections, headers: auth });
+  await autocannon(`${base}${HOT_SIGNALS_READ}`, { seconds: 2, connections, headers: auth });
   const hello = await autocannon(`${base}${HELLO}`, { seconds, connections, headers: auth });
-  const cached = await autocannon(`${base}${HOT}`, { seconds, connections, headers: auth });
+  const cached = await autocannon(`${base}${HOT_SIGNALS_READ}`, { seconds, connections, headers: auth });
   const half = Math.round(cached.rps / 2);
-  const atHalf = await autocannon(`${base}${HOT}`, { seconds, connections: 10, rate: half, headers: auth });
+  const atHalf = await autocannon(`${base}${HOT_SIGNALS_READ}`, { seconds, connections: 10, rate: half, headers: auth });
   log(`   hello ${hello.rps.toFixed(0)} req/s, cached signals ${cached.rps.toFixed(0)} req/s; at ${half} req/s p97.5 ${atHalf.p97_5} ms`);
   const compressing = { ...auth, 'accept-encoding': 'br, gzip' };
-  await autocannon(`${base}${HOT}`, { seconds: 2, connections, headers: compressing });
-  const compressed = await autocannon(`${base}${HOT}`, { seconds, connections, headers: compressing });
+  await autocannon(`${base}${HOT_SIGNALS_READ}`, { seconds: 2, connections, headers: compressing });
+  const compressed = await autocannon(`${base}${HOT_SIGNALS_READ}`, { seconds, connections, headers: compressing });
   log(`   cached signals for a client that accepts br: ${compressed.rps.toFixed(0)} req/s`);
 
   log('2. cold GET /v1/signals over SPX, 100 requests, every SPX cache entry dropped before each');

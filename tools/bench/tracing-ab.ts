@@ -22,7 +22,7 @@ import { builtProcesses, startProcesses, waitLive } from '../stack/processes.js'
 import { cpuDelta, cpuSnapshot } from './lib/cpu.js';
 import { median, percentile } from './lib/interleave.js';
 import { autocannon, log, ROOT, succeeded } from './lib/load.js';
-import { benchEnv, createApiKey, exitCheck } from './lib/stack.js';
+import { benchEnv, createApiKey, exitCheck, HOT_SIGNALS_READ } from './lib/stack.js';
 import { startOtlpSink } from './lib/otlp-sink.js';
 import { chosenModes, tracingModes } from './lib/tracing-modes.js';
 
@@ -34,7 +34,6 @@ const warmup = Number(process.env.BENCH_WARMUP ?? 3);
 // Seconds per slice when the stacks take turns (0: both loaded at once), and pairs of slices per round.
 const slice = Number(process.env.BENCH_SLICE ?? 0);
 const slicePairs = Number(process.env.BENCH_PAIRS ?? 6);
-const HOT = '/v1/signals?symbol=SPX&rule=ma-cross&fast=20&slow=50';
 const STACKS = [
   { gateway: 3920, signals: 3921 },
   { gateway: 3940, signals: 3941 },
@@ -100,7 +99,7 @@ try {
       key ||= await createApiKey(benchEnv(ctx, STACKS[0]));
       const headers = { authorization: `Bearer ${key}` };
       // Stack i's hot read for `duration` seconds, at `perSecond` (0: as fast as it goes).
-      const hot = (i: number, duration: number, perSecond = rate) => autocannon(`http://127.0.0.1:${STACKS[i]?.gateway}${HOT}`, { seconds: duration, connections: 20, rate: perSecond, headers });
+      const hot = (i: number, duration: number, perSecond = rate) => autocannon(`http://127.0.0.1:${STACKS[i]?.gateway}${HOT_SIGNALS_READ}`, { seconds: duration, connections: 20, rate: perSecond, headers });
       const load = (duration: number) => Promise.all(STACKS.map((_, i) => hot(i, duration)));
       await load(warmup);
       if (slice > 0) {
@@ -131,7 +130,7 @@ try {
       await Promise.all(stacks.map((stack) => stack.stop()));
     }
   }
-  const route = `GET ${HOT} through the gateway`;
+  const route = `GET ${HOT_SIGNALS_READ} through the gateway`;
   const report = slice > 0
     ? {
         route: `${route}, the two stacks loaded in turn as fast as they go, ${slice} s each`,

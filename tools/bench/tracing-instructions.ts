@@ -21,14 +21,13 @@ import { createTestContext } from '@meridian/service/testing';
 import { loadDemoData } from '../data/demo.js';
 import { builtProcesses, startProcesses, waitLive } from '../stack/processes.js';
 import { log, ratio, ROOT } from './lib/load.js';
-import { benchEnv, createApiKey } from './lib/stack.js';
+import { benchEnv, createApiKey, HOT_SIGNALS_READ } from './lib/stack.js';
 import { startOtlpSink } from './lib/otlp-sink.js';
 import { chosenModes, tracingModes } from './lib/tracing-modes.js';
 
 const warmup = Number(process.env.BENCH_WARMUP ?? 2000);
 const requests = Number(process.env.BENCH_REQUESTS ?? 500);
 const ports = { gateway: 3950, signals: 3951 };
-const HOT = '/v1/signals?symbol=SPX&rule=ma-cross&fast=20&slow=50';
 const COUNTED = ['gateway', 'signals'] as const;
 
 try {
@@ -38,9 +37,8 @@ try {
 }
 
 const receiver = await startOtlpSink();
-const endpoint = receiver.endpoint;
 
-const chosen = chosenModes(tracingModes(endpoint));
+const chosen = chosenModes(tracingModes(receiver.endpoint));
 
 const ctx = await createTestContext();
 const outDir = mkdtempSync(join(tmpdir(), 'meridian-callgrind-'));
@@ -53,7 +51,7 @@ try {
   const headers = { authorization: `Bearer ${key}`, 'accept-encoding': 'identity' };
   const hit = async (count: number, label: string) => {
     for (let i = 1; i <= count; i++) {
-      const response = await fetch(`http://127.0.0.1:${ports.gateway}${HOT}`, { headers });
+      const response = await fetch(`http://127.0.0.1:${ports.gateway}${HOT_SIGNALS_READ}`, { headers });
       if (response.status !== 200) throw new Error(`${label}: status ${response.status}`);
       await response.arrayBuffer();
       if (i % 500 === 0) log(`  ${label}: ${i} of ${count}`);
@@ -99,7 +97,7 @@ try {
   }
   const total = (mode: string) => Object.values(perRequest[mode] ?? {}).reduce((a, b) => a + b, 0);
   const report = {
-    route: `GET ${HOT} through the gateway, one request at a time`,
+    route: `GET ${HOT_SIGNALS_READ} through the gateway, one request at a time`,
     warmup,
     requests,
     instructionsPerRequest: perRequest,

@@ -20,7 +20,7 @@ import { builtProcesses, startProcesses, waitLive } from '../stack/processes.js'
 import { cpuDelta, cpuSnapshot } from './lib/cpu.js';
 import { autocannon, log, ratio, ROOT, succeeded } from './lib/load.js';
 import { median } from './lib/interleave.js';
-import { benchEnv, createApiKey, exitCheck } from './lib/stack.js';
+import { benchEnv, createApiKey, exitCheck, HOT_SIGNALS_READ } from './lib/stack.js';
 import { startOtlpSink } from './lib/otlp-sink.js';
 import { chosenModes, tracingModes } from './lib/tracing-modes.js';
 
@@ -28,17 +28,15 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const ports = { gateway: 3920, signals: 3921 };
-const HOT = '/v1/signals?symbol=SPX&rule=ma-cross&fast=20&slow=50';
 
 // The receiver takes what the exporters send and counts it, as a collector's OTLP endpoint would.
 const receiver = await startOtlpSink();
-const endpoint = receiver.endpoint;
 
 const ctx = await createTestContext();
 await migrate({ databaseUrl: ctx.database.url });
 await loadDemoData(ctx.config('signals').database, () => undefined);
 
-const MODES = tracingModes(endpoint);
+const MODES = tracingModes(receiver.endpoint);
 const modes = chosenModes(MODES);
 // CPU time per request of each process: which process pays for tracing. It moves with the
 // machine's speed as throughput does; bench:tracing-instructions counts what does not.
@@ -60,10 +58,10 @@ try {
         if ((await waitLive([base, `http://127.0.0.1:${ports.signals}`], 20_000)).length > 0) throw new Error('services did not start');
         key ||= await createApiKey(env);
         const headers = { authorization: `Bearer ${key}` };
-        await autocannon(`${base}${HOT}`, { seconds: 2, connections, headers });
+        await autocannon(`${base}${HOT_SIGNALS_READ}`, { seconds: 2, connections, headers });
         const before = receiver.received().spans;
         const cpuBefore = cpuSnapshot(classify);
-        const run = succeeded(mode, await autocannon(`${base}${HOT}`, { seconds, connections, headers }));
+        const run = succeeded(mode, await autocannon(`${base}${HOT_SIGNALS_READ}`, { seconds, connections, headers }));
         const cpu = cpuDelta(cpuBefore, cpuSnapshot(classify));
         checkAlive();
         results.get(mode)?.push(run.rps);
@@ -77,7 +75,7 @@ try {
   }
   const ratioToOff = (label: string) => ratio(median(results.get(label) ?? []), median(results.get('off') ?? []));
   const report = {
-    route: `GET ${HOT} through the gateway`,
+    route: `GET ${HOT_SIGNALS_READ} through the gateway`,
     seconds,
     connections,
     rps: Object.fromEntries([...results].map(([mode, values]) => [mode, values.map(Math.round)])),

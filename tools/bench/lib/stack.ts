@@ -4,6 +4,12 @@ import type { TestContext } from '@meridian/service/testing';
 import type { RunningStack } from '../../stack/processes.js';
 import { ROOT } from './load.js';
 
+/**
+ * The cached signals read every service benchmark loads, through the gateway: the tracing
+ * benchmarks measure the same route as bench:signals, where tracing's share of the work is largest.
+ */
+export const HOT_SIGNALS_READ = '/v1/signals?symbol=SPX&rule=ma-cross&fast=20&slow=50';
+
 export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 
 /**
