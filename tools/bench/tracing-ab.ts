@@ -121,6 +121,10 @@ try {
         cpuPerRequest.get(name)?.push(micros);
         return { name, micros, gateway, signals, gatewayMain: per('gateway:main'), signalsMain: per('signals:main'), p99: run.p99, rps: run.rps };
       });
+      // Below the rate asked, a stack was saturated: its CPU per request then depends on how much
+      // each wake-up batches, i.e. on which stack the scheduler favours, not only on its mode.
+      const short = rate > 0 ? perRequest.filter((p) => p.rps < rate * 0.95) : [];
+      if (short.length > 0) log(`round ${round}: ${short.map((p) => `${p.name} served ${Math.round(p.rps)} of ${rate} req/s`).join(', ')}; the machine cannot hold this rate now, so this round compares saturated stacks: lower BENCH_RATE`);
       const [a, b] = order[0]?.[0] === first[0] ? perRequest : [...perRequest].reverse();
       ratios.push((a?.micros ?? 0) / (b?.micros ?? 1));
       throughputRatios.push((a?.rps ?? 0) / (b?.rps ?? 1));
