@@ -2,6 +2,8 @@ import { type Context, diag, TraceFlags } from '@opentelemetry/api';
 import { core, type resources, type tracing } from '@opentelemetry/sdk-node';
 import type { ExportWorker } from './export-worker.js';
 import { type EncodedSpans, encodeRequest, encodeSpan } from './otlp-json.js';
+import type { ServerSpanRecorder } from './server-span-sink.js';
+import { ServerSpanRecords } from './server-span-records.js';
 
 type Scope = tracing.ReadableSpan['instrumentationScope'];
 
@@ -36,8 +38,11 @@ export const batchLimitsFromEnv = (): BatchLimits => ({
  * copied out of V8's young generation and marked by every full collection. A string is one flat
  * object. With the export worker, this used about an eighth less CPU per request at 10 % sampling
  * than the SDK's processor and OTLP exporter, measured side by side (BENCHMARKS.md, tracing).
+ *
+ * It also takes the server spans of server-spans.ts, which are no SDK spans: those wait as plain
+ * values (server-span-records.ts) and are written when their batch leaves.
  */
-export class EncodingSpanProcessor implements tracing.SpanProcessor {
+export class EncodingSpanProcessor implements tracing.SpanProcessor, ServerSpanRecorder {
   // One resource and one scope per tracer in practice.
   private buffer: EncodedSpans = new Map();
   private buffered = 0;
@@ -46,24 +51,30 @@ export class EncodingSpanProcessor implements tracing.SpanProcessor {
   private timer: NodeJS.Timeout | undefined;
   private readonly sending = new Set<Promise<void>>();
   private stopped = false;
+  private readonly serverSpans = new ServerSpanRecords();
 
+  /**
+   * `serverSpanOrigin`: the resource and scope of the spans given to recordServerSpan (the
+   * SDK's resource, so that they are sent with the SDK's own spans).
+   */
   constructor(
     private readonly worker: ExportWorker,
-    private readonly limits: BatchLimits = batchLimitsFromEnv(),
+    private readonly limits: BatchLimits,
+    private readonly serverSpanOrigin: { resource: resources.Resource; scope: Scope },
   ) {}
 
   onStart(_span: tracing.Span, _parentContext: Context): void {}
 
   onEnd(span: tracing.ReadableSpan): void {
-    if (this.stopped || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
-    if (this.buffered + this.inFlight >= this.limits.maxQueueSize) {
-      this.dropped++;
-      return;
-    }
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0 || !this.admit()) return;
     this.spansOf(span.resource, span.instrumentationScope).push(encodeSpan(span));
-    this.buffered++;
-    if (this.buffered >= this.limits.maxBatchSize) this.sendBuffered();
-    else this.timer ??= setTimeout(() => this.sendBuffered(), this.limits.scheduleDelay).unref();
+    this.added();
+  }
+
+  recordServerSpan(traceId: string, spanId: string, parentSpanId: string, method: string, route: string, path: string, start: number, end: number, statusCode: number): void {
+    if (!this.admit()) return;
+    this.serverSpans.add(traceId, spanId, parentSpanId, method, route, path, start, end, statusCode);
+    this.added();
   }
 
   async forceFlush(): Promise<void> {
@@ -76,6 +87,21 @@ export class EncodingSpanProcessor implements tracing.SpanProcessor {
     await this.forceFlush();
     this.stopped = true;
     await this.worker.shutdown();
+  }
+
+  /** Whether a span may join the buffer: not after shutdown, nor beyond maxQueueSize (counted as dropped). */
+  private admit(): boolean {
+    if (this.stopped) return false;
+    if (this.buffered + this.inFlight < this.limits.maxQueueSize) return true;
+    this.dropped++;
+    return false;
+  }
+
+  /** A span joined the buffer: send a full batch, or make sure one leaves within scheduleDelay. */
+  private added(): void {
+    this.buffered++;
+    if (this.buffered >= this.limits.maxBatchSize) this.sendBuffered();
+    else this.timer ??= setTimeout(() => this.sendBuffered(), this.limits.scheduleDelay).unref();
   }
 
   private spansOf(resource: resources.Resource, scope: Scope): string[] {
@@ -95,6 +121,7 @@ export class EncodingSpanProcessor implements tracing.SpanProcessor {
       this.dropped = 0;
     }
     if (this.buffered === 0) return;
+    if (this.serverSpans.size > 0) this.spansOf(this.serverSpanOrigin.resource, this.serverSpanOrigin.scope).push(...this.serverSpans.drainEncoded());
     const batch = this.buffer;
     const spans = this.buffered;
     this.buffer = new Map();

@@ -38,8 +38,14 @@ function anyValue(value: unknown): object {
 const keyValues = (attributes: Attributes | Record<string, unknown>) =>
   Object.keys(attributes).map((key) => ({ key, value: anyValue((attributes as Record<string, AttributeValue | undefined>)[key]) }));
 
+/** What encodeSpan reads of a span: the SDK's finished spans, and the server spans of server-span-records.ts. */
+export type EncodableSpan = Pick<
+  tracing.ReadableSpan,
+  'name' | 'kind' | 'spanContext' | 'parentSpanContext' | 'startTime' | 'endTime' | 'attributes' | 'droppedAttributesCount' | 'events' | 'droppedEventsCount' | 'status' | 'links' | 'droppedLinksCount'
+>;
+
 /** One span, as an element of `scopeSpans[].spans`. */
-export function encodeSpan(span: tracing.ReadableSpan): string {
+export function encodeSpan(span: EncodableSpan): string {
   const context = span.spanContext();
   const parent = span.parentSpanContext;
   return JSON.stringify({

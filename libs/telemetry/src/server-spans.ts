@@ -1,80 +1,91 @@
-import { type Context, context, propagation, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
+import { type Attributes, context, ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import { tracing } from '@opentelemetry/sdk-node';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { sampledTraceIds, tagTraceIds, type TraceIds } from './context.js';
+import { tagTraceIds, type TraceIds } from './context.js';
+import { type ServerSpanSink, serverSpanSink } from './server-span-sink.js';
+import { parseTraceparent } from './trace-ids.js';
 
-const SPAN = Symbol('meridian.span');
-const CONTEXT = Symbol('meridian.context');
+const TRACE_ID = Symbol('meridian.traceId');
+const SPAN_ID = Symbol('meridian.spanId');
+const PARENT_SPAN_ID = Symbol('meridian.parentSpanId');
+const START = Symbol('meridian.start');
 const UNTRACED = /^\/(health|metrics)(\/|$|\?)/;
-type Traced = FastifyRequest & { [SPAN]?: Span | null; [CONTEXT]?: Context | null };
+// Samplers are handed the span's attributes; the standard ones read none.
+const NO_ATTRIBUTES: Attributes = Object.freeze({});
+
+/** What traceRequests keeps on each request; SPAN_ID is '' unless the request is sampled. */
+type Traced = FastifyRequest & { [TRACE_ID]: string; [SPAN_ID]: string; [PARENT_SPAN_ID]: string; [START]: number };
 
 /** Whether this process started the SDK (libs/telemetry/src/register.ts). */
 export const tracingEnabled = (): boolean => process.env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined && process.env.OTEL_EXPORTER_OTLP_ENDPOINT !== '';
 
-/** Whether the configured sampler follows the caller's decision (the SDK's default does). */
-const followsParent = (sampler = process.env.OTEL_TRACES_SAMPLER): boolean => !sampler || sampler.startsWith('parentbased_');
-
-/**
- * The context a request runs in (its server span, or the caller's unsampled one), for what hands
- * it on explicitly: the gateway's proxy injects it into the forwarded request. Outside a traced
- * request, the active context.
- */
-export const requestContext = (request: FastifyRequest): Context => (request as Traced)[CONTEXT] ?? context.active();
-
 /** The ids of the request's own span when it is sampled (exported); else undefined. */
-export const requestTraceIds = (request: FastifyRequest): TraceIds | undefined => sampledTraceIds((request as Traced)[SPAN]);
+export function requestTraceIds(request: FastifyRequest): TraceIds | undefined {
+  const traced = request as Traced;
+  return traced[SPAN_ID] ? { trace_id: traced[TRACE_ID], span_id: traced[SPAN_ID] } : undefined;
+}
 
 /**
- * One server span per request, made in Fastify's own hooks instead of by the generic http
- * instrumentation (which costs more per request): the parent comes from the incoming
- * `traceparent`, the name from the route template, and the rest of the request runs inside the
- * span's context so pg, ioredis and BullMQ spans become its children. The context is also kept on
- * the request (requestContext), and a sampled request's logger carries the trace ids, so both
- * hold where no AsyncLocalStorage carries the context (call-stack-context.ts). A sampled
- * request's response names its trace in `X-Trace-Id`.
- *
- * When the caller already decided not to sample (the gateway at 10 % sends nine requests in ten
- * so) and the sampler follows that decision, no span of this request can be exported: the request
- * runs in the caller's context as it came, which still tells queued jobs and further calls not
- * to sample, and the span, its ids and attributes are never made.
+ * The `traceparent` to send with a call made for this request: the request's span as the
+ * caller when it is sampled, else its trace marked unsampled, so the callee follows the decision.
+ * Undefined outside a traced request.
  */
-export function traceRequests(app: FastifyInstance): void {
-  const tracer = trace.getTracer('meridian-http');
-  const skipUnsampled = followsParent();
+export function outgoingTraceparent(request: FastifyRequest, sink = serverSpanSink()): string | undefined {
+  const traced = request as Traced;
+  if (!traced[TRACE_ID] || !sink) return undefined;
+  return traced[SPAN_ID] ? `00-${traced[TRACE_ID]}-${traced[SPAN_ID]}-01` : `00-${traced[TRACE_ID]}-${sink.ids.generateSpanId()}-00`;
+}
+
+/**
+ * One server span per request, decided and recorded in Fastify's own hooks without the SDK's span
+ * objects: the sampler (the SDK's, from OTEL_TRACES_SAMPLER) decides from the incoming
+ * `traceparent`, a sampled request's span is written by the span processor when its batch is sent
+ * (server-span-records.ts), and the request runs in a context carrying its span (or, unsampled,
+ * its caller's), so pg, ioredis and BullMQ spans become children and follow the decision.
+ *
+ * Why not `tracer.startSpan`: with it, a process sampling one request in ten ran every request
+ * about a tenth slower, sampled or not; recording the same span as a few strings and numbers did
+ * not (BENCHMARKS.md, tracing, session 14).
+ *
+ * A sampled request's response names its trace in `X-Trace-Id` and its logger carries the ids,
+ * also where no AsyncLocalStorage carries the context (call-stack-context.ts).
+ */
+export function traceRequests(app: FastifyInstance, sink: ServerSpanSink | undefined = serverSpanSink()): void {
+  if (!sink) throw new Error('traceRequests needs the tracing SDK started first: run the service with `node --import ./telemetry.js` (libs/telemetry/src/register.ts)');
+  const { sampler, followsCaller, ids, recorder, explicitContext } = sink;
   // Declared up front so every request object has the same shape, sampled or not.
-  app.decorateRequest(SPAN, null);
-  app.decorateRequest(CONTEXT, null);
-  app.addHook('onRequest', (request: Traced, reply: FastifyReply, done: () => void) => {
-    if (UNTRACED.test(request.url)) return done();
-    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
-    if (skipUnsampled) {
-      const caller = trace.getSpanContext(parent);
-      if (caller && (caller.traceFlags & TraceFlags.SAMPLED) === 0) {
-        request[CONTEXT] = parent;
-        return context.with(parent, done);
-      }
+  app.decorateRequest(TRACE_ID, '');
+  app.decorateRequest(SPAN_ID, '');
+  app.decorateRequest(PARENT_SPAN_ID, '');
+  app.decorateRequest(START, 0);
+  app.addHook('onRequest', (raw: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (UNTRACED.test(raw.url)) return done();
+    const request = raw as Traced;
+    const caller = parseTraceparent(request.headers.traceparent);
+    const traceId = caller ? caller.traceId : ids.generateTraceId();
+    request[TRACE_ID] = traceId;
+    const callerContext = () => (caller ? trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: caller.spanId, traceFlags: caller.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true }) : ROOT_CONTEXT);
+    // Samplers get the method as the span's name: reading the route template costs Fastify an object per request.
+    const sampled = caller && followsCaller ? caller.sampled : sampler.shouldSample(callerContext(), traceId, request.method, SpanKind.SERVER, NO_ATTRIBUTES, []).decision === tracing.SamplingDecision.RECORD_AND_SAMPLED;
+    if (!sampled) {
+      if (explicitContext) return done();
+      // What runs for this request follows the decision: the caller's context, or an unsampled trace of its own.
+      return context.with(caller ? callerContext() : trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: ids.generateSpanId(), traceFlags: TraceFlags.NONE }), done);
     }
-    const route = request.routeOptions.url;
-    const span = tracer.startSpan(route ? `${request.method} ${route}` : request.method, {
-      kind: SpanKind.SERVER,
-      attributes: { 'http.request.method': request.method, 'url.path': request.url.split('?')[0], ...(route ? { 'http.route': route } : {}) },
-    }, parent);
-    const spanContext = trace.setSpan(parent, span);
-    request[SPAN] = span;
-    request[CONTEXT] = spanContext;
-    const ids = sampledTraceIds(span);
-    if (ids) {
-      reply.header('x-trace-id', ids.trace_id);
-      // Fastify gives each request a logger of its own, unless logging is off (then it is app.log).
-      if (request.log !== app.log) tagTraceIds(request.log, ids);
-    }
-    context.with(spanContext, done);
+    const spanId = ids.generateSpanId();
+    request[SPAN_ID] = spanId;
+    request[PARENT_SPAN_ID] = caller ? caller.spanId : '';
+    request[START] = performance.now();
+    reply.header('x-trace-id', traceId);
+    // Fastify gives each request a logger of its own, unless logging is off (then it is app.log).
+    if (request.log !== app.log) tagTraceIds(request.log, { trace_id: traceId, span_id: spanId });
+    if (explicitContext) return done();
+    context.with(trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId, traceFlags: TraceFlags.SAMPLED }), done);
   });
-  app.addHook('onResponse', (request: Traced, reply: FastifyReply, done: () => void) => {
-    const span = request[SPAN];
-    if (span) {
-      span.setAttribute('http.response.status_code', reply.statusCode);
-      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
+  app.addHook('onResponse', (raw: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    const request = raw as Traced;
+    if (request[SPAN_ID]) {
+      recorder.recordServerSpan(request[TRACE_ID], request[SPAN_ID], request[PARENT_SPAN_ID], request.method, request.routeOptions.url ?? '', request.url.split('?')[0] ?? '', request[START], performance.now(), reply.statusCode);
     }
     done();
   });

@@ -4,8 +4,11 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK, resources } from '@opentelemetry/sdk-node';
 import { CallStackContextManager } from './call-stack-context.js';
-import { EncodingSpanProcessor } from './encoding-span-processor.js';
+import { batchLimitsFromEnv, EncodingSpanProcessor } from './encoding-span-processor.js';
 import { ExportWorker } from './export-worker.js';
+import { followsCaller, samplerFromEnv } from './sampler.js';
+import { registerServerSpanSink } from './server-span-sink.js';
+import { HexIdGenerator } from './trace-ids.js';
 
 /** The app whose bundle this process runs: dist/apps/signals/telemetry.js → signals. */
 const appOf = (registerUrl: string): string => basename(dirname(fileURLToPath(registerUrl)));
@@ -31,28 +34,46 @@ const EXPLICIT_CONTEXT_APPS = new Set(['gateway']);
 const explicitContext = (): boolean => EXPLICIT_CONTEXT_APPS.has(appOf(import.meta.url));
 
 /**
+ * The SDK's resource, made here rather than by the SDK so that the server spans (recorded outside
+ * the SDK) carry the very same one: these attributes, then what the environment, process and host
+ * detectors find, then the service name.
+ */
+function processResource(): resources.Resource {
+  const own = resources.resourceFromAttributes({
+    'service.version': process.env.npm_package_version ?? '0.1.0',
+    'deployment.environment.name': process.env.NODE_ENV ?? 'development',
+    'service.instance.id': `${process.pid}@${process.env.HOSTNAME ?? 'localhost'}`,
+  });
+  const detected = resources.detectResources({ detectors: [resources.envDetector, resources.processDetector, resources.hostDetector] });
+  return own.merge(detected).merge(resources.resourceFromAttributes({ 'service.name': serviceName() }));
+}
+
+/**
  * Starts the OpenTelemetry SDK when OTEL_EXPORTER_OTLP_ENDPOINT is set: spans written as OTLP/JSON
- * as they end and sent in batches from a worker thread (encoding-span-processor.ts), parent-based
- * sampling from OTEL_TRACES_SAMPLER(_ARG), and the pg and ioredis instrumentations. Server spans
- * come from Fastify hooks (server-spans.ts) and the gateway injects the context into what it
- * forwards: the generic http and undici instrumentations and @fastify/otel (a span per hook) cost
- * more per request than a whole cached read. The gateway keeps no AsyncLocalStorage
- * (EXPLICIT_CONTEXT_APPS). Without an endpoint nothing runs.
+ * as they end and sent in batches from a worker thread (encoding-span-processor.ts), the sampler
+ * OTEL_TRACES_SAMPLER(_ARG) names, and the pg and ioredis instrumentations. Server spans come from
+ * Fastify hooks (server-spans.ts), which find the sampler and the processor through
+ * registerServerSpanSink, and the gateway sends `traceparent` itself: the generic http and undici
+ * instrumentations and @fastify/otel (a span per hook) cost more per request than a whole cached
+ * read. The gateway keeps no AsyncLocalStorage (EXPLICIT_CONTEXT_APPS). Without an endpoint
+ * nothing runs.
  */
 export function startTracing(): NodeSDK | undefined {
   if (!process.env.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined;
   // Metrics are scraped from GET /metrics and logs go to stdout: only traces go over OTLP.
   process.env.OTEL_METRICS_EXPORTER ??= 'none';
   process.env.OTEL_LOGS_EXPORTER ??= 'none';
+  const resource = processResource();
+  const sampler = samplerFromEnv();
+  const ids = new HexIdGenerator();
+  // The worker's script is built beside telemetry.js (tools/build/bundle.ts).
+  const processor = new EncodingSpanProcessor(new ExportWorker(new URL('./otlp-export-worker.js', import.meta.url)), batchLimitsFromEnv(), { resource, scope: { name: 'meridian-http' } });
   const sdk = new NodeSDK({
-    serviceName: serviceName(),
-    resource: resources.resourceFromAttributes({
-      'service.version': process.env.npm_package_version ?? '0.1.0',
-      'deployment.environment.name': process.env.NODE_ENV ?? 'development',
-      'service.instance.id': `${process.pid}@${process.env.HOSTNAME ?? 'localhost'}`,
-    }),
-    // The worker's script is built beside telemetry.js (tools/build/bundle.ts).
-    spanProcessors: [new EncodingSpanProcessor(new ExportWorker(new URL('./otlp-export-worker.js', import.meta.url)))],
+    resource,
+    autoDetectResources: false,
+    sampler,
+    idGenerator: ids,
+    spanProcessors: [processor],
     ...(explicitContext() ? { contextManager: new CallStackContextManager() } : {}),
     instrumentations: [
       new PgInstrumentation({ requireParentSpan: true }),
@@ -60,6 +81,7 @@ export function startTracing(): NodeSDK | undefined {
     ],
   });
   sdk.start();
+  registerServerSpanSink({ sampler, followsCaller: followsCaller(), ids, recorder: processor, explicitContext: explicitContext() });
   // Spans still buffered are sent before the process ends.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void sdk.shutdown().catch(() => undefined));
   process.once('beforeExit', () => void sdk.shutdown().catch(() => undefined));

@@ -13,11 +13,12 @@ const errors: string[] = [];
 
 const LONG = 60_000;
 
-/** A tracer provider whose spans go through a processor with `limits`, to the test's receiver. */
+/** A tracer provider whose spans (and server spans) go through a processor with `limits`, to the test's receiver. */
 function setUp(limits: BatchLimits, sampler: tracing.Sampler = new tracing.AlwaysOnSampler()) {
-  const processor = new EncodingSpanProcessor(new ExportWorker(worker.script), limits);
+  const resource = resources.resourceFromAttributes({ 'service.name': 'meridian-test' });
+  const processor = new EncodingSpanProcessor(new ExportWorker(worker.script), limits, { resource, scope: { name: 'meridian-http' } });
   processors.push(processor);
-  const provider = new tracing.BasicTracerProvider({ resource: resources.resourceFromAttributes({ 'service.name': 'meridian-test' }), sampler, spanProcessors: [processor] });
+  const provider = new tracing.BasicTracerProvider({ resource, sampler, spanProcessors: [processor] });
   const end = (scope: string, ...names: string[]) => names.forEach((name) => provider.getTracer(scope).startSpan(name).end());
   return { processor, end };
 }
@@ -60,6 +61,41 @@ describe('EncodingSpanProcessor', () => {
       ['meridian-http', ['GET /a', 'GET /b']],
       ['pg', ['SELECT bars']],
     ]);
+  });
+
+  it('writes recorded server spans as the SDK would, with the SDK spans of their resource, counted in the same batch', async () => {
+    const { processor, end } = setUp({ scheduleDelay: LONG, maxBatchSize: 3, maxQueueSize: 100 });
+    const start = performance.now();
+    processor.recordServerSpan('0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331', '', 'GET', '/v1/bars', '/v1/bars', start, start + 2.5, 200);
+    processor.recordServerSpan('0af7651916cd43dd8448eb211c80319c', '00f067aa0ba902b7', 'b7ad6b7169203331', 'POST', '', '/nowhere', start, start + 1, 503);
+    end('pg', 'SELECT bars');
+    await receiver.waitFor(1);
+    const [request] = receiver.received;
+    expect(request?.body.resourceSpans).toHaveLength(1);
+    const scopes = request?.body.resourceSpans[0]?.scopeSpans ?? [];
+    expect(scopes.map((scope) => scope.scope.name).sort()).toEqual(['meridian-http', 'pg']);
+    const http = (scopes.find((scope) => scope.scope.name === 'meridian-http')?.spans ?? []) as unknown as Record<string, unknown>[];
+    // Within a microsecond of what was recorded (the two sums of floats may round apart).
+    const offBy = (text: unknown, ms: number) => Math.abs(Number(BigInt(text as string) - BigInt(Math.round((performance.timeOrigin + ms) * 1000)) * 1000n));
+    expect(http[0]).toMatchObject({
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      name: 'GET /v1/bars',
+      kind: 2,
+      attributes: [
+        { key: 'http.request.method', value: { stringValue: 'GET' } },
+        { key: 'url.path', value: { stringValue: '/v1/bars' } },
+        { key: 'http.route', value: { stringValue: '/v1/bars' } },
+        { key: 'http.response.status_code', value: { intValue: 200 } },
+      ],
+      status: { code: 0 },
+      flags: 0x101,
+    });
+    expect(http[0]).not.toHaveProperty('parentSpanId');
+    expect(offBy(http[0]?.startTimeUnixNano, start)).toBeLessThanOrEqual(1000);
+    expect(offBy(http[0]?.endTimeUnixNano, start + 2.5)).toBeLessThanOrEqual(1000);
+    // The caller is in another process: a remote parent (OTLP flags 0x300 with the sampled bit).
+    expect(http[1]).toMatchObject({ name: 'POST', parentSpanId: 'b7ad6b7169203331', status: { code: 2 }, flags: 0x301 });
   });
 
   it('sends what has waited OTEL_BSP_SCHEDULE_DELAY without filling a batch', async () => {

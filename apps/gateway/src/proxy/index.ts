@@ -1,8 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { UPSTREAM_PREFIXES, type UpstreamName } from '@meridian/contracts';
-import { propagation } from '@opentelemetry/api';
 import { HttpProblem, INTERNAL_HEADER, signInternal } from '@meridian/service';
-import { requestContext } from '@meridian/telemetry';
+import { outgoingTraceparent } from '@meridian/telemetry';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher, Pool } from 'undici';
@@ -115,9 +114,10 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       'x-forwarded-for': request.ip,
       [INTERNAL_HEADER]: signInternal(internalSecret, request.method, request.url, request.caller),
     });
-    // The service's span becomes a child of the gateway's; without a tracing SDK this does nothing
-    // and the client's own traceparent passes through untouched.
-    propagation.inject(requestContext(request), headers);
+    // The service's span becomes a child of the gateway's, or follows its decision not to sample;
+    // without tracing the client's own traceparent passes through untouched.
+    const traceparent = outgoingTraceparent(request);
+    if (traceparent) headers.traceparent = traceparent;
     send(target, request, headers, (error, upstream) => {
       if (error) reply.send(failure(target, reply, error));
       else respond(target, request, reply, upstream);

@@ -1,0 +1,46 @@
+import { diag } from '@opentelemetry/api';
+import { tracing } from '@opentelemetry/sdk-node';
+
+const parentBased = (root: tracing.Sampler): tracing.Sampler => new tracing.ParentBasedSampler({ root });
+
+/** OTEL_TRACES_SAMPLER_ARG as a ratio; out of range or missing means 1, as in the SDK. */
+function ratioFrom(value: string | undefined): number {
+  const ratio = value === undefined || value.trim() === '' ? Number.NaN : Number(value);
+  if (Number.isFinite(ratio) && ratio >= 0 && ratio <= 1) return ratio;
+  diag.error(`OTEL_TRACES_SAMPLER_ARG="${value ?? ''}" is not a ratio in [0, 1]; sampling every trace`);
+  return 1;
+}
+
+/**
+ * The sampler OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG name, built as the Node SDK builds
+ * it from the same variables (parent-based always-on when unset or unknown). One object decides
+ * for the SDK's own spans and for the server spans (server-spans.ts), so both agree.
+ */
+const samplerName = (env: NodeJS.ProcessEnv) => env.OTEL_TRACES_SAMPLER?.trim() || 'parentbased_always_on';
+
+/**
+ * Whether samplerFromEnv's sampler decides a request with a caller exactly as the caller did
+ * (every parent-based one, and the default for names it does not know).
+ */
+export const followsCaller = (env: NodeJS.ProcessEnv = process.env): boolean => !['always_on', 'always_off', 'traceidratio'].includes(samplerName(env));
+
+export function samplerFromEnv(env: NodeJS.ProcessEnv = process.env): tracing.Sampler {
+  const name = samplerName(env);
+  switch (name) {
+    case 'always_on':
+      return new tracing.AlwaysOnSampler();
+    case 'always_off':
+      return new tracing.AlwaysOffSampler();
+    case 'traceidratio':
+      return new tracing.TraceIdRatioBasedSampler(ratioFrom(env.OTEL_TRACES_SAMPLER_ARG));
+    case 'parentbased_always_off':
+      return parentBased(new tracing.AlwaysOffSampler());
+    case 'parentbased_traceidratio':
+      return parentBased(new tracing.TraceIdRatioBasedSampler(ratioFrom(env.OTEL_TRACES_SAMPLER_ARG)));
+    case 'parentbased_always_on':
+      return parentBased(new tracing.AlwaysOnSampler());
+    default:
+      diag.error(`unknown OTEL_TRACES_SAMPLER "${name}"; using parentbased_always_on`);
+      return parentBased(new tracing.AlwaysOnSampler());
+  }
+}
