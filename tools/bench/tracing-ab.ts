@@ -13,6 +13,8 @@
  * the two share the machine's cores, so the one that needs more CPU per request serves fewer.
  * With BENCH_SLICE=<seconds> the stacks instead take turns, each loaded alone as hard as it goes
  * for a slice, in BENCH_PAIRS pairs per round (alternate()): throughput with the whole machine.
+ * With BENCH_SECOND_ROOT=<checkout> the second mode runs that checkout's build: two builds side
+ * by side (BENCH_AB=10,10 compares them at 10 %).
  */
 import { readFileSync } from 'node:fs';
 import { migrate } from '@meridian/db/migrate';
@@ -51,8 +53,15 @@ const [first, second] = modes as [(typeof modes)[number], (typeof modes)[number]
 const ctx = await createTestContext();
 await migrate({ databaseUrl: ctx.database.url });
 await loadDemoData(ctx.config('signals').database, () => undefined);
-const servers = builtProcesses(ROOT, ['gateway', 'signals']).filter((spec) => !spec.name.endsWith(':worker'));
-if (servers.length !== 2) throw new Error('built bundles missing: run `npm run build` first');
+/** The gateway and signals bundles built in `root`. */
+function serversIn(root: string) {
+  const servers = builtProcesses(root, ['gateway', 'signals']).filter((spec) => !spec.name.endsWith(':worker'));
+  if (servers.length !== 2) throw new Error(`built bundles missing in ${root}: run \`npm run build\` there first`);
+  return servers;
+}
+const servers = serversIn(ROOT);
+// BENCH_SECOND_ROOT: the second mode runs another checkout's build (a previous commit, say).
+const secondServers = process.env.BENCH_SECOND_ROOT ? serversIn(process.env.BENCH_SECOND_ROOT) : servers;
 
 // Which stack a process belongs to, from the gateway port in its environment.
 const stackOf = (pid: string) => STACKS.findIndex((ports) => readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`\0GATEWAY_PORT=${ports.gateway}\0`));
@@ -92,7 +101,7 @@ let key = '';
 try {
   for (let round = 1; round <= rounds; round++) {
     const order = round % 2 === 1 ? [first, second] : [second, first];
-    const stacks = order.map(([, mode], i) => startProcesses(servers, benchEnv(ctx, STACKS[i] as (typeof STACKS)[number], mode.env)));
+    const stacks = order.map((entry, i) => startProcesses(entry === second ? secondServers : servers, benchEnv(ctx, STACKS[i] as (typeof STACKS)[number], entry[1].env)));
     try {
       const urls = STACKS.flatMap((ports) => [`http://127.0.0.1:${ports.gateway}`, `http://127.0.0.1:${ports.signals}`]);
       if ((await waitLive(urls, 20_000)).length > 0) throw new Error('services did not start');
