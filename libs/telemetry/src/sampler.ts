@@ -11,19 +11,19 @@ function ratioFrom(value: string | undefined): number {
   return 1;
 }
 
+const samplerName = (env: NodeJS.ProcessEnv) => env.OTEL_TRACES_SAMPLER?.trim() || 'parentbased_always_on';
+
+/**
+ * Whether `sampler` decides a request that has a caller exactly as the caller did: true of the
+ * parent-based samplers samplerFromEnv builds (their delegates for a parent are the defaults).
+ */
+export const followsCaller = (sampler: tracing.Sampler): boolean => sampler instanceof tracing.ParentBasedSampler;
+
 /**
  * The sampler OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG name, built as the Node SDK builds
  * it from the same variables (parent-based always-on when unset or unknown). One object decides
  * for the SDK's own spans and for the server spans (server-spans.ts), so both agree.
  */
-const samplerName = (env: NodeJS.ProcessEnv) => env.OTEL_TRACES_SAMPLER?.trim() || 'parentbased_always_on';
-
-/**
- * Whether samplerFromEnv's sampler decides a request with a caller exactly as the caller did
- * (every parent-based one, and the default for names it does not know).
- */
-export const followsCaller = (env: NodeJS.ProcessEnv = process.env): boolean => !['always_on', 'always_off', 'traceidratio'].includes(samplerName(env));
-
 export function samplerFromEnv(env: NodeJS.ProcessEnv = process.env): tracing.Sampler {
   const name = samplerName(env);
   switch (name) {

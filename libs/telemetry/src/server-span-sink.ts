@@ -12,7 +12,7 @@ export interface ServerSpanRecorder {
 /** What server-spans.ts needs from the process's tracing setup (tracing.ts). */
 export interface ServerSpanSink {
   sampler: tracing.Sampler;
-  /** Whether `sampler` decides a request that has a caller as the caller did (sampler.ts, followsCaller). */
+  /** Whether `sampler` decides a request that has a caller as the caller did (followsCaller in sampler.ts). */
   followsCaller: boolean;
   ids: tracing.IdGenerator;
   recorder: ServerSpanRecorder;

@@ -3,7 +3,7 @@ import { tracing } from '@opentelemetry/sdk-node';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { tagTraceIds, type TraceIds } from './context.js';
 import { type ServerSpanSink, serverSpanSink } from './server-span-sink.js';
-import { parseTraceparent } from './trace-ids.js';
+import { type Caller, parseTraceparent } from './trace-ids.js';
 
 const TRACE_ID = Symbol('meridian.traceId');
 const SPAN_ID = Symbol('meridian.spanId');
@@ -12,6 +12,10 @@ const START = Symbol('meridian.start');
 const UNTRACED = /^\/(health|metrics)(\/|$|\?)/;
 // Samplers are handed the span's attributes; the standard ones read none.
 const NO_ATTRIBUTES: Attributes = Object.freeze({});
+
+/** The context of a call from another process (ROOT_CONTEXT for none), as samplers and children read it. */
+const callerContext = (caller: Caller | undefined) =>
+  caller ? trace.setSpanContext(ROOT_CONTEXT, { traceId: caller.traceId, spanId: caller.spanId, traceFlags: caller.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true }) : ROOT_CONTEXT;
 
 /** What traceRequests keeps on each request; SPAN_ID is '' unless the request is sampled. */
 type Traced = FastifyRequest & { [TRACE_ID]: string; [SPAN_ID]: string; [PARENT_SPAN_ID]: string; [START]: number };
@@ -64,13 +68,12 @@ export function traceRequests(app: FastifyInstance, sink: ServerSpanSink | undef
     const caller = parseTraceparent(request.headers.traceparent);
     const traceId = caller ? caller.traceId : ids.generateTraceId();
     request[TRACE_ID] = traceId;
-    const callerContext = () => (caller ? trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: caller.spanId, traceFlags: caller.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true }) : ROOT_CONTEXT);
     // Samplers get the method as the span's name: reading the route template costs Fastify an object per request.
-    const sampled = caller && followsCaller ? caller.sampled : sampler.shouldSample(callerContext(), traceId, request.method, SpanKind.SERVER, NO_ATTRIBUTES, []).decision === tracing.SamplingDecision.RECORD_AND_SAMPLED;
+    const sampled = caller && followsCaller ? caller.sampled : sampler.shouldSample(callerContext(caller), traceId, request.method, SpanKind.SERVER, NO_ATTRIBUTES, []).decision === tracing.SamplingDecision.RECORD_AND_SAMPLED;
     if (!sampled) {
       if (explicitContext) return done();
       // What runs for this request follows the decision: the caller's context, or an unsampled trace of its own.
-      return context.with(caller ? callerContext() : trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: ids.generateSpanId(), traceFlags: TraceFlags.NONE }), done);
+      return context.with(caller ? callerContext(caller) : trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: ids.generateSpanId(), traceFlags: TraceFlags.NONE }), done);
     }
     const spanId = ids.generateSpanId();
     request[SPAN_ID] = spanId;

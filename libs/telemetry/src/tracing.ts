@@ -81,7 +81,7 @@ export function startTracing(): NodeSDK | undefined {
     ],
   });
   sdk.start();
-  registerServerSpanSink({ sampler, followsCaller: followsCaller(), ids, recorder: processor, explicitContext: explicitContext() });
+  registerServerSpanSink({ sampler, followsCaller: followsCaller(sampler), ids, recorder: processor, explicitContext: explicitContext() });
   // Spans still buffered are sent before the process ends.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void sdk.shutdown().catch(() => undefined));
   process.once('beforeExit', () => void sdk.shutdown().catch(() => undefined));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { samplerFromEnv } from '../src/sampler.js';
+import { followsCaller, samplerFromEnv } from '../src/sampler.js';
 
 describe('samplerFromEnv', () => {
   it.each([
@@ -18,5 +18,11 @@ describe('samplerFromEnv', () => {
     if (name !== undefined) env.OTEL_TRACES_SAMPLER = name;
     if (arg !== undefined) env.OTEL_TRACES_SAMPLER_ARG = arg;
     expect(samplerFromEnv(env).toString().startsWith(expected)).toBe(true);
+  });
+
+  it('takes the caller’s decision only with a parent-based sampler (the default included)', () => {
+    const follows = (name?: string) => followsCaller(samplerFromEnv(name === undefined ? {} : { OTEL_TRACES_SAMPLER: name, OTEL_TRACES_SAMPLER_ARG: '0.5' }));
+    expect([undefined, 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio', 'jaeger_remote'].map(follows)).toEqual([true, true, true, true, true]);
+    expect(['always_on', 'always_off', 'traceidratio'].map(follows)).toEqual([false, false, false]);
   });
 });

@@ -34,13 +34,10 @@ function collector(): ServerSpanRecorder & { spans: Recorded[] } {
 }
 
 /** What tracing.ts registers, with the sampler `env` names and `recorder`. */
-const sinkFor = (env: NodeJS.ProcessEnv, recorder: ServerSpanRecorder, explicitContext = false): ServerSpanSink => ({
-  sampler: samplerFromEnv(env),
-  followsCaller: followsCaller(env),
-  ids: new HexIdGenerator(),
-  recorder,
-  explicitContext,
-});
+function sinkFor(env: NodeJS.ProcessEnv, recorder: ServerSpanRecorder, explicitContext = false): ServerSpanSink {
+  const sampler = samplerFromEnv(env);
+  return { sampler, followsCaller: followsCaller(sampler), ids: new HexIdGenerator(), recorder, explicitContext };
+}
 
 interface Seen {
   ids: { trace_id: string; span_id: string } | null;
