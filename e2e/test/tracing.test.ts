@@ -152,6 +152,14 @@ describe('one trace per request', () => {
 
     expect(trace.some((span) => span.scope.includes('pg'))).toBe(true);
     expect(trace.some((span) => span.scope.includes('ioredis'))).toBe(true);
+
+    // The service's own Postgres and Redis calls, made after its handler's awaits, hang off its request's span.
+    const server = trace.find((span) => span.service === 'meridian-signals' && span.scope === 'meridian-http') as Span;
+    expect(server.parentSpanId).toBe(roots[0]?.spanId);
+    const own = trace.filter((span) => span.service === 'meridian-signals' && span !== server);
+    expect(own.some((span) => span.scope.includes('pg'))).toBe(true);
+    expect(own.some((span) => span.scope.includes('ioredis'))).toBe(true);
+    for (const span of own) expect(ancestors(span), span.name).toContain(server.spanId);
   });
 
   it("writes the trace id on the request's log lines", async () => {

@@ -14,7 +14,7 @@ export interface GatewayOptions extends Omit<ServiceOptions, 'config'> {
 
 /** The gateway without a listener: main.ts listens, tests inject or listen on port 0. */
 export async function buildApp(options: GatewayOptions): Promise<Service> {
-  const app = await createService({ ...options, internalAuth: false, publishOpenApi: false, description: 'The public entry to Meridian.' });
+  const app = await createService({ ...options, internalAuth: false, publishOpenApi: false, scopeHandlers: false, description: 'The public entry to Meridian.' });
   await app.register(securityHeaders);
   if (app.config.gateway.corsOrigins.length > 0) await app.register(cors, { origin: app.config.gateway.corsOrigins });
   await app.register(apiKeyAuth);

@@ -33,6 +33,11 @@ export interface ServiceOptions {
   publishOpenApi?: boolean;
   /** Request body limit for routes that do not set their own. */
   bodyLimit?: number;
+  /**
+   * Run each route handler in its request's trace context, so the pg, Redis and queue calls it
+   * makes join the trace (default). The gateway's handlers only forward and make no span.
+   */
+  scopeHandlers?: boolean;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -57,9 +62,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  // First of all hooks, so that everything after it (auth, handlers, errors) runs in the span.
+  // First of all hooks and before any route, so that every handler is wrapped in its request's context.
   // The cast drops the TypeBox type provider, which only types schemas; these hooks use none.
-  if (tracingEnabled()) traceRequests(app as unknown as FastifyInstance);
+  if (tracingEnabled()) traceRequests(app as unknown as FastifyInstance, { scopeHandlers: options.scopeHandlers ?? true });
 
   const ownsDb = !options.db;
   const ownsRedis = !options.redis;

@@ -1,4 +1,5 @@
 import type { tracing } from '@opentelemetry/sdk-node';
+import type { ScopedContextManager } from './scoped-context.js';
 
 /** Where server spans go as their requests end (EncodingSpanProcessor). */
 export interface ServerSpanRecorder {
@@ -16,12 +17,8 @@ export interface ServerSpanSink {
   followsCaller: boolean;
   ids: tracing.IdGenerator;
   recorder: ServerSpanRecorder;
-  /**
-   * Whether this process keeps no AsyncLocalStorage (call-stack-context.ts): a context entered for
-   * a request would end with its first hook, so none is entered; the request itself carries what
-   * is needed (requestTraceIds, outgoingTraceparent).
-   */
-  explicitContext: boolean;
+  /** The process's context manager, which runs each route handler in a scope of its request's context. */
+  contexts: ScopedContextManager;
 }
 
 // On globalThis: the SDK is started by telemetry.js, a bundle of its own, and the app's bundle

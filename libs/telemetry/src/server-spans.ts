@@ -1,6 +1,6 @@
-import { type Attributes, context, ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import { type Attributes, type Context, ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
 import { tracing } from '@opentelemetry/sdk-node';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { tagTraceIds, type TraceIds } from './context.js';
 import { type ServerSpanSink, serverSpanSink } from './server-span-sink.js';
 import { type Caller, parseTraceparent } from './trace-ids.js';
@@ -10,6 +10,11 @@ const SPAN_ID = Symbol('meridian.spanId');
 const PARENT_SPAN_ID = Symbol('meridian.parentSpanId');
 const START = Symbol('meridian.start');
 const UNTRACED = /^\/(health|metrics)(\/|$|\?)/;
+/**
+ * Methods whose handlers queue no job. An unsampled request records nothing; its context only
+ * hands the decision on to the jobs it queues, so unsampled reads need none.
+ */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 // Samplers are handed the span's attributes; the standard ones read none.
 const NO_ATTRIBUTES: Attributes = Object.freeze({});
 
@@ -17,7 +22,7 @@ const NO_ATTRIBUTES: Attributes = Object.freeze({});
 const callerContext = (caller: Caller | undefined) =>
   caller ? trace.setSpanContext(ROOT_CONTEXT, { traceId: caller.traceId, spanId: caller.spanId, traceFlags: caller.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true }) : ROOT_CONTEXT;
 
-/** What traceRequests keeps on each request; SPAN_ID is '' unless the request is sampled. */
+/** What traceRequests keeps on each request; SPAN_ID is '' unless the request is sampled, PARENT_SPAN_ID '' without a caller. */
 type Traced = FastifyRequest & { [TRACE_ID]: string; [SPAN_ID]: string; [PARENT_SPAN_ID]: string; [START]: number };
 
 /** Whether this process started the SDK (libs/telemetry/src/register.ts). */
@@ -41,22 +46,39 @@ export function outgoingTraceparent(request: FastifyRequest, sink = serverSpanSi
 }
 
 /**
+ * The context the request's handler runs in: its span when sampled; else the caller's span, or an
+ * unsampled one of its own, so that what it queues follows the decision too.
+ */
+function requestContext(request: Traced, sink: ServerSpanSink): Context {
+  const sampled = request[SPAN_ID] !== '';
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: request[TRACE_ID],
+    spanId: sampled ? request[SPAN_ID] : request[PARENT_SPAN_ID] || sink.ids.generateSpanId(),
+    traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+    isRemote: !sampled && request[PARENT_SPAN_ID] !== '',
+  });
+}
+
+/**
  * One server span per request, decided and recorded in Fastify's own hooks without the SDK's span
  * objects: the sampler (the SDK's, from OTEL_TRACES_SAMPLER) decides from the incoming
- * `traceparent`, a sampled request's span is written by the span processor when its batch is sent
- * (server-span-records.ts), and the request runs in a context carrying its span (or, unsampled,
- * its caller's), so pg, ioredis and BullMQ spans become children and follow the decision.
+ * `traceparent`, and a sampled request's span is written by the span processor when its batch is
+ * sent (server-span-records.ts). Each route's handler runs in a scope carrying the request's
+ * context (scoped-context.ts), so the pg, ioredis and BullMQ spans it causes become children and
+ * follow the decision; outside handlers no AsyncLocalStorage runs.
  *
  * Why not `tracer.startSpan`: with it, a process sampling one request in ten ran every request
  * about a tenth slower, sampled or not; recording the same span as a few strings and numbers did
  * not (BENCHMARKS.md, tracing, session 14).
  *
- * A sampled request's response names its trace in `X-Trace-Id` and its logger carries the ids,
- * also where no AsyncLocalStorage carries the context (call-stack-context.ts).
+ * A sampled request's response names its trace in `X-Trace-Id` and its logger carries the ids.
+ * Call before the routes are added: handlers are wrapped as routes are. `scopeHandlers: false`
+ * leaves them as they are, for an app whose handlers make no span (the gateway forwards; a scope
+ * would last each upstream round trip).
  */
-export function traceRequests(app: FastifyInstance, sink: ServerSpanSink | undefined = serverSpanSink()): void {
+export function traceRequests(app: FastifyInstance, { scopeHandlers = true, sink = serverSpanSink() }: { scopeHandlers?: boolean; sink?: ServerSpanSink | undefined } = {}): void {
   if (!sink) throw new Error('traceRequests needs the tracing SDK started first: run the service with `node --import ./telemetry.js` (libs/telemetry/src/register.ts)');
-  const { sampler, followsCaller, ids, recorder, explicitContext } = sink;
+  const { sampler, followsCaller, ids, recorder, contexts } = sink;
   // Declared up front so every request object has the same shape, sampled or not.
   app.decorateRequest(TRACE_ID, '');
   app.decorateRequest(SPAN_ID, '');
@@ -68,22 +90,25 @@ export function traceRequests(app: FastifyInstance, sink: ServerSpanSink | undef
     const caller = parseTraceparent(request.headers.traceparent);
     const traceId = caller ? caller.traceId : ids.generateTraceId();
     request[TRACE_ID] = traceId;
+    request[PARENT_SPAN_ID] = caller ? caller.spanId : '';
     // Samplers get the method as the span's name: reading the route template costs Fastify an object per request.
     const sampled = caller && followsCaller ? caller.sampled : sampler.shouldSample(callerContext(caller), traceId, request.method, SpanKind.SERVER, NO_ATTRIBUTES, []).decision === tracing.SamplingDecision.RECORD_AND_SAMPLED;
-    if (!sampled) {
-      if (explicitContext) return done();
-      // What runs for this request follows the decision: the caller's context, or an unsampled trace of its own.
-      return context.with(caller ? callerContext(caller) : trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: ids.generateSpanId(), traceFlags: TraceFlags.NONE }), done);
-    }
+    if (!sampled) return done();
     const spanId = ids.generateSpanId();
     request[SPAN_ID] = spanId;
-    request[PARENT_SPAN_ID] = caller ? caller.spanId : '';
     request[START] = performance.now();
     reply.header('x-trace-id', traceId);
     // Fastify gives each request a logger of its own, unless logging is off (then it is app.log).
     if (request.log !== app.log) tagTraceIds(request.log, { trace_id: traceId, span_id: spanId });
-    if (explicitContext) return done();
-    context.with(trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId, traceFlags: TraceFlags.SAMPLED }), done);
+    done();
+  });
+  if (scopeHandlers) app.addHook('onRoute', (route) => {
+    const handler = route.handler;
+    route.handler = function scoped(this: FastifyInstance, raw, reply) {
+      const request = raw as Traced;
+      if (!request[TRACE_ID] || (!request[SPAN_ID] && SAFE_METHODS.has(request.method))) return handler.call(this, raw, reply);
+      return contexts.run(requestContext(request, sink), () => handler.call(this, raw, reply));
+    } as RouteHandlerMethod;
   });
   app.addHook('onResponse', (raw: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const request = raw as Traced;

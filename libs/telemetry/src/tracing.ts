@@ -3,15 +3,18 @@ import { fileURLToPath } from 'node:url';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK, resources } from '@opentelemetry/sdk-node';
-import { CallStackContextManager } from './call-stack-context.js';
 import { batchLimitsFromEnv, EncodingSpanProcessor } from './encoding-span-processor.js';
 import { ExportWorker } from './export-worker.js';
 import { followsCaller, samplerFromEnv } from './sampler.js';
+import { ScopedContextManager } from './scoped-context.js';
 import { registerServerSpanSink } from './server-span-sink.js';
 import { HexIdGenerator } from './trace-ids.js';
 
 /** The app whose bundle this process runs: dist/apps/signals/telemetry.js → signals. */
 const appOf = (registerUrl: string): string => basename(dirname(fileURLToPath(registerUrl)));
+
+/** Whether the process runs an app's queue workers (dist/apps/signals/worker.js) rather than its web server. */
+const runsWorkers = (entry = process.argv[1] ?? ''): boolean => basename(entry).startsWith('worker');
 
 /**
  * The process's service name: OTEL_SERVICE_NAME when set, else from the bundle it runs
@@ -20,18 +23,8 @@ const appOf = (registerUrl: string): string => basename(dirname(fileURLToPath(re
 export function serviceName(entry = process.argv[1] ?? '', registerUrl = import.meta.url): string {
   if (process.env.OTEL_SERVICE_NAME) return process.env.OTEL_SERVICE_NAME;
   const app = appOf(registerUrl);
-  return basename(entry).startsWith('worker') ? `meridian-${app}-worker` : `meridian-${app}`;
+  return runsWorkers(entry) ? `meridian-${app}-worker` : `meridian-${app}`;
 }
-
-/**
- * Apps that carry trace context explicitly instead of through AsyncLocalStorage
- * (call-stack-context.ts). The gateway makes one span per request and its proxy injects that
- * span's context itself; nothing it awaits during a request makes a span worth keeping.
- */
-const EXPLICIT_CONTEXT_APPS = new Set(['gateway']);
-
-/** Whether this bundle traces with the call-stack context manager. */
-const explicitContext = (): boolean => EXPLICIT_CONTEXT_APPS.has(appOf(import.meta.url));
 
 /**
  * The SDK's resource, made here rather than by the SDK so that the server spans (recorded outside
@@ -55,8 +48,8 @@ function processResource(): resources.Resource {
  * Fastify hooks (server-spans.ts), which find the sampler and the processor through
  * registerServerSpanSink, and the gateway sends `traceparent` itself: the generic http and undici
  * instrumentations and @fastify/otel (a span per hook) cost more per request than a whole cached
- * read. The gateway keeps no AsyncLocalStorage (EXPLICIT_CONTEXT_APPS). Without an endpoint
- * nothing runs.
+ * read. Web servers keep AsyncLocalStorage to their route handlers (scoped-context.ts); queue
+ * workers, whose jobs run long, keep the SDK's. Without an endpoint nothing runs.
  */
 export function startTracing(): NodeSDK | undefined {
   if (!process.env.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined;
@@ -67,6 +60,7 @@ export function startTracing(): NodeSDK | undefined {
   const sampler = samplerFromEnv();
   const ids = new HexIdGenerator();
   // The worker's script is built beside telemetry.js (tools/build/bundle.ts).
+  const contexts = runsWorkers() ? undefined : new ScopedContextManager();
   const processor = new EncodingSpanProcessor(new ExportWorker(new URL('./otlp-export-worker.js', import.meta.url)), batchLimitsFromEnv(), { resource, scope: { name: 'meridian-http' } });
   const sdk = new NodeSDK({
     resource,
@@ -74,14 +68,14 @@ export function startTracing(): NodeSDK | undefined {
     sampler,
     idGenerator: ids,
     spanProcessors: [processor],
-    ...(explicitContext() ? { contextManager: new CallStackContextManager() } : {}),
+    ...(contexts ? { contextManager: contexts } : {}),
     instrumentations: [
       new PgInstrumentation({ requireParentSpan: true }),
       new IORedisInstrumentation({ requireParentSpan: true }),
     ],
   });
   sdk.start();
-  registerServerSpanSink({ sampler, followsCaller: followsCaller(sampler), ids, recorder: processor, explicitContext: explicitContext() });
+  if (contexts) registerServerSpanSink({ sampler, followsCaller: followsCaller(sampler), ids, recorder: processor, contexts });
   // Spans still buffered are sent before the process ends.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void sdk.shutdown().catch(() => undefined));
   process.once('beforeExit', () => void sdk.shutdown().catch(() => undefined));

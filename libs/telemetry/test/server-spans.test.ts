@@ -3,9 +3,9 @@ import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { tracing } from '@opentelemetry/sdk-node';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CallStackContextManager } from '../src/call-stack-context.js';
 import { logTraceIds, outgoingTraceparent, requestTraceIds, traceRequests } from '../src/index.js';
 import { followsCaller, samplerFromEnv } from '../src/sampler.js';
+import { ScopedContextManager } from '../src/scoped-context.js';
 import type { ServerSpanRecorder, ServerSpanSink } from '../src/server-span-sink.js';
 import { HexIdGenerator } from '../src/trace-ids.js';
 
@@ -33,20 +33,27 @@ function collector(): ServerSpanRecorder & { spans: Recorded[] } {
   };
 }
 
+// The process's context manager, as tracing.ts makes it for a web server.
+const contexts = new ScopedContextManager();
+beforeAll(() => void context.setGlobalContextManager(contexts));
+afterAll(() => void context.disable());
+
 /** What tracing.ts registers, with the sampler `env` names and `recorder`. */
-function sinkFor(env: NodeJS.ProcessEnv, recorder: ServerSpanRecorder, explicitContext = false): ServerSpanSink {
+function sinkFor(env: NodeJS.ProcessEnv, recorder: ServerSpanRecorder): ServerSpanSink {
   const sampler = samplerFromEnv(env);
-  return { sampler, followsCaller: followsCaller(sampler), ids: new HexIdGenerator(), recorder, explicitContext };
+  return { sampler, followsCaller: followsCaller(sampler), ids: new HexIdGenerator(), recorder, contexts };
 }
 
+type SpanIds = { traceId: string; spanId: string; traceFlags: number } | null;
 interface Seen {
   ids: { trace_id: string; span_id: string } | null;
-  active: { traceId: string; spanId: string; traceFlags: number } | null;
+  active: SpanIds;
+  afterAwait: SpanIds;
   outgoing: string | null;
 }
 
 /** An app whose traced route reports what the request knows of its trace, before and after an await. */
-async function tracedApp(sink: ServerSpanSink, lines: Record<string, unknown>[]): Promise<FastifyInstance> {
+async function tracedApp(sink: ServerSpanSink, lines: Record<string, unknown>[], scopeHandlers = true): Promise<FastifyInstance> {
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
@@ -54,15 +61,15 @@ async function tracedApp(sink: ServerSpanSink, lines: Record<string, unknown>[])
     },
   });
   const app = Fastify({ logger: { level: 'info', mixin: logTraceIds, stream } });
-  traceRequests(app, sink);
-  app.get('/work/:id', async (request, reply) => {
+  traceRequests(app, { scopeHandlers, sink });
+  app.route({ method: ['GET', 'POST'], url: '/work/:id', handler: async (request, reply) => {
     const active = trace.getSpanContext(context.active()) ?? null;
-    // After an await nothing is active any more (no AsyncLocalStorage here): the request still knows.
     await tick();
     request.log.info('after an await');
-    const seen: Seen = { ids: requestTraceIds(request) ?? null, active, outgoing: outgoingTraceparent(request, sink) ?? null };
+    const afterAwait = trace.getSpanContext(context.active()) ?? null;
+    const seen: Seen = { ids: requestTraceIds(request) ?? null, active, afterAwait, outgoing: outgoingTraceparent(request, sink) ?? null };
     return reply.code((request.params as { id: string }).id === 'fail' ? 503 : 200).send(seen);
-  });
+  } });
   app.get('/health/live', async () => ({ ok: true }));
   await app.ready();
   return app;
@@ -74,7 +81,6 @@ describe('server spans', () => {
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    context.setGlobalContextManager(new CallStackContextManager());
     app = await tracedApp(sinkFor({}, recorder), lines);
   });
 
@@ -85,7 +91,6 @@ describe('server spans', () => {
 
   afterAll(async () => {
     await app.close();
-    context.disable();
   });
 
   it('records a sampled root request once, names its trace in X-Trace-Id and its log lines, and hands its span on', async () => {
@@ -98,6 +103,7 @@ describe('server spans', () => {
     expect(response.headers['x-trace-id']).toBe(span.traceId);
     expect(seen.ids).toEqual({ trace_id: span.traceId, span_id: span.spanId });
     expect(seen.active).toMatchObject({ traceId: span.traceId, spanId: span.spanId, traceFlags: 1 });
+    expect(seen.afterAwait).toEqual(seen.active);
     expect(seen.outgoing).toBe(`00-${span.traceId}-${span.spanId}-01`);
     expect(lines.find((line) => line.msg === 'after an await')).toMatchObject(seen.ids ?? {});
   });
@@ -112,14 +118,24 @@ describe('server spans', () => {
 
   it("follows an unsampled caller: no span, no ids, and calls it makes say so", async () => {
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
-    const response = await app.inject({ url: '/work/7', headers: { traceparent } });
+    const response = await app.inject({ method: 'POST', url: '/work/7', headers: { traceparent } });
     const seen = response.json<Seen>();
     expect(recorder.spans).toEqual([]);
     expect(response.headers['x-trace-id']).toBeUndefined();
     expect(seen.ids).toBeNull();
+    // What the handler queues carries the caller's decision, however many awaits down.
     expect(seen.active).toMatchObject({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 0 });
+    expect(seen.afterAwait).toEqual(seen.active);
     expect(seen.outgoing).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-00$/);
     expect(lines.find((line) => line.msg === 'after an await')).not.toHaveProperty('trace_id');
+  });
+
+  it("runs an unsampled read without a context: it records nothing and queues nothing", async () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
+    const seen = (await app.inject({ url: '/work/7', headers: { traceparent } })).json<Seen>();
+    expect(recorder.spans).toEqual([]);
+    expect({ active: seen.active, afterAwait: seen.afterAwait }).toEqual({ active: null, afterAwait: null });
+    expect(seen.outgoing).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-00$/);
   });
 
   it('starts a trace of its own when the caller sends a malformed traceparent', async () => {
@@ -136,17 +152,17 @@ describe('server spans', () => {
   });
 });
 
-describe('server spans in a process without AsyncLocalStorage', () => {
+describe('server spans with handlers left unscoped (the gateway)', () => {
   it('enters no context, yet the request knows its ids and what to send on', async () => {
     const recorder = collector();
     const lines: Record<string, unknown>[] = [];
-    const app = await tracedApp(sinkFor({}, recorder, true), lines);
+    const app = await tracedApp(sinkFor({}, recorder), lines, false);
     const sampled = (await app.inject({ url: '/work/1' })).json<Seen>();
     const unsampled = (await app.inject({ url: '/work/2', headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00' } })).json<Seen>();
     await app.close();
     const [span] = recorder.spans as [Recorded];
     expect(recorder.spans).toHaveLength(1);
-    expect(sampled).toEqual({ ids: { trace_id: span.traceId, span_id: span.spanId }, active: null, outgoing: `00-${span.traceId}-${span.spanId}-01` });
+    expect(sampled).toEqual({ ids: { trace_id: span.traceId, span_id: span.spanId }, active: null, afterAwait: null, outgoing: `00-${span.traceId}-${span.spanId}-01` });
     expect(lines.find((line) => line.msg === 'after an await')).toMatchObject({ trace_id: span.traceId, span_id: span.spanId });
     expect(unsampled.ids).toBeNull();
     expect(unsampled.outgoing).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-00$/);

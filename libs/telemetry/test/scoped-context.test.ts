@@ -1,0 +1,87 @@
+import { createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
+import { describe, expect, it } from 'vitest';
+import { ScopedContextManager } from '../src/scoped-context.js';
+
+const KEY = createContextKey('test');
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('ScopedContextManager', () => {
+  const manager = new ScopedContextManager();
+  const marked = ROOT_CONTEXT.setValue(KEY, 'marked');
+  const seen = () => manager.active().getValue(KEY);
+
+  it('outside scopes, makes a context active for the synchronous extent of with(), nested and after a throw', () => {
+    const inner = marked.setValue(KEY, 'inner');
+    expect(manager.with(marked, () => manager.with(inner, seen))).toBe('inner');
+    expect(() => manager.with(marked, () => {
+      throw new Error('boom');
+    })).toThrow('boom');
+    expect(manager.active()).toBe(ROOT_CONTEXT);
+  });
+
+  it('outside scopes, forgets the context across an await, but keeps it in bound callbacks', async () => {
+    const result = await manager.with(marked, async () => {
+      const bound = manager.bind(manager.active(), seen);
+      await tick();
+      return { afterAwait: seen(), bound: bound() };
+    });
+    expect(result).toEqual({ afterAwait: undefined, bound: 'marked' });
+  });
+
+  it('in a scope, keeps the context across awaits, timers and callbacks, and in with() made there', async () => {
+    const result = await manager.run(marked, async () => {
+      await tick();
+      const afterAwait = seen();
+      const inTimer = await new Promise((resolve) => setTimeout(() => resolve(seen()), 1));
+      // What an instrumentation does around an async callback (BullMQ's producer span).
+      const nested = await manager.with(marked.setValue(KEY, 'nested'), async () => {
+        await tick();
+        return seen();
+      });
+      return { afterAwait, inTimer, nested, afterNested: seen() };
+    });
+    expect(result).toEqual({ afterAwait: 'marked', inTimer: 'marked', nested: 'nested', afterNested: 'marked' });
+  });
+
+  it('keeps concurrent scopes apart, and work outside them sees none', async () => {
+    const other = ROOT_CONTEXT.setValue(KEY, 'other');
+    const outside = (async () => {
+      await tick();
+      return seen();
+    })();
+    const [a, b] = await Promise.all([
+      manager.run(marked, async () => (await tick(), seen())),
+      manager.run(other, async () => (await tick(), await tick(), seen())),
+    ]);
+    expect({ a, b, outside: await outside }).toEqual({ a: 'marked', b: 'other', outside: undefined });
+  });
+
+  it('closes a scope when its promise settles, also when it rejects or throws at once', async () => {
+    await expect(manager.run(marked, async () => {
+      await tick();
+      throw new Error('failed job');
+    })).rejects.toThrow('failed job');
+    expect(() => manager.run(marked, () => {
+      throw new Error('at once');
+    })).toThrow('at once');
+    expect(manager.run(marked, seen)).toBe('marked');
+    await tick();
+    // No scope is open: a continuation made now carries nothing.
+    expect(await (async () => (await tick(), seen()))()).toBeUndefined();
+  });
+
+  it("never takes a finished scope's context for a later one's", async () => {
+    // A timer made in a scope that has settled fires while another scope is open.
+    let fired: Promise<unknown> | undefined;
+    await manager.run(marked, async () => {
+      fired = new Promise((resolve) => setTimeout(() => resolve(seen()), 20));
+    });
+    await tick();
+    const current = ROOT_CONTEXT.setValue(KEY, 'current');
+    const [fromOld, fromCurrent] = await Promise.all([fired, manager.run(current, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      return seen();
+    })]);
+    expect({ fromOld, fromCurrent }).toEqual({ fromOld: undefined, fromCurrent: 'current' });
+  });
+});
