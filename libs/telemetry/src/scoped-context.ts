@@ -17,10 +17,10 @@ interface Stored {
  * When the last open scope settles the storage is disabled.
  *
  * Why: on Node 20 an enabled AsyncLocalStorage runs async hooks on every promise, tick and timer of
- * the process, which cost a service sampling one request in ten a tenth of its throughput; once
- * disabled they cost nothing again (BENCHMARKS.md, tracing). A service opens a scope around
- * each request handler (server-spans.ts), which for a read answered from memory lasts a few
- * microtasks.
+ * the process, sampled request or not; code made of awaits ran at half its speed with them, and at
+ * its own speed again once the storage was disabled (BENCHMARKS.md, tracing, session 15). A
+ * service opens a scope around a request's handler (server-spans.ts), which for a read answered
+ * from memory lasts a few microtasks.
  *
  * A resource created in a scope keeps its context after the storage is disabled and enabled again;
  * contexts carry the period of scopes they were entered in, so those of a finished period are
