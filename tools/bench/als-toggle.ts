@@ -1,0 +1,57 @@
+/**
+ * What an enabled AsyncLocalStorage costs code made of awaits on this Node, and whether disabling
+ * it gives the speed back (the premise of libs/telemetry/src/scoped-context.ts). Each mode runs in
+ * a process of its own, since the async hooks are the process's: `never` enables no storage,
+ * `on` enables one and leaves it on, `toggled` enables one and disables it again. Modes take turns
+ * for BENCH_ROUNDS rounds; the ratios are of the medians.
+ *
+ *   npm run bench:als-toggle      (BENCH_ROUNDS=5, BENCH_CALLS=3000000 awaited calls per run)
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { execFileSync } from 'node:child_process';
+import { log, ratio } from './lib/load.js';
+import { median } from './lib/interleave.js';
+
+const MODES = ['never', 'on', 'toggled'] as const;
+type Mode = (typeof MODES)[number];
+const calls = Number(process.env.BENCH_CALLS ?? 3_000_000);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+
+async function leaf(i: number): Promise<number> {
+  await null;
+  return i + 1;
+}
+
+/** Five awaited calls per outer call, as a handler awaiting a few helpers does. */
+async function work(n: number): Promise<number> {
+  let sum = 0;
+  for (let i = 0; i < n / 5; i++) for (let k = 0; k < 5; k++) sum += await leaf(k);
+  return sum;
+}
+
+/** In the child: ms for `calls` awaited calls in `mode`, after a warm-up. */
+async function measure(mode: Mode): Promise<number> {
+  const storage = new AsyncLocalStorage<number>();
+  if (mode !== 'never') storage.run(1, () => undefined);
+  if (mode === 'toggled') storage.disable();
+  await work(calls / 5);
+  const started = performance.now();
+  await work(calls);
+  return performance.now() - started;
+}
+
+const child = process.env.ALS_TOGGLE_MODE as Mode | undefined;
+if (child) {
+  process.stdout.write(String(await measure(child)));
+} else {
+  const times = new Map<Mode, number[]>(MODES.map((mode) => [mode, []]));
+  for (let round = 1; round <= rounds; round++) {
+    for (const mode of round % 2 ? MODES : [...MODES].reverse()) {
+      const ms = Number(execFileSync(process.execPath, [...process.execArgv, import.meta.filename], { env: { ...process.env, ALS_TOGGLE_MODE: mode }, encoding: 'utf8' }));
+      times.get(mode)?.push(ms);
+      log(`round ${round} of ${rounds}: ${mode} ${ms.toFixed(0)} ms for ${calls} awaited calls`);
+    }
+  }
+  const [never, on, toggled] = MODES.map((mode) => median(times.get(mode) ?? []));
+  console.log(JSON.stringify({ calls, rounds, msMedian: { never, on, toggled }, onOverNever: ratio(on ?? NaN, never ?? NaN), toggledOverNever: ratio(toggled ?? NaN, never ?? NaN) }, null, 2));
+}
