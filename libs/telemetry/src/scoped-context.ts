@@ -17,8 +17,8 @@ interface Stored {
  * When the last open scope settles the storage is disabled.
  *
  * Why: on Node 20 an enabled AsyncLocalStorage runs async hooks on every promise, tick and timer of
- * the process, sampled request or not; code made of awaits ran at half its speed with them, and at
- * its own speed again once the storage was disabled (BENCHMARKS.md, tracing, session 15). A
+ * the process, sampled request or not; code made of awaits took 2.5 times as long with them, and
+ * its own time again once the storage was disabled (npm run bench:als-toggle). A
  * service opens a scope around a request's handler (server-spans.ts), which for a read answered
  * from memory lasts a few microtasks.
  *
