@@ -32,7 +32,8 @@ export class ScopedContextManager implements ContextManager {
   private open = 0;
   private period = 0;
   private readonly close = (): void => {
-    if (--this.open === 0) this.storage.disable();
+    // After disable() a scope still open settles with nothing left to close.
+    if (this.open > 0 && --this.open === 0) this.storage.disable();
   };
 
   active(): Context {

@@ -18,9 +18,12 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 // Samplers are handed the span's attributes; the standard ones read none.
 const NO_ATTRIBUTES: Attributes = Object.freeze({});
 
-/** The context of a call from another process (ROOT_CONTEXT for none), as samplers and children read it. */
-const callerContext = (caller: Caller | undefined) =>
-  caller ? trace.setSpanContext(ROOT_CONTEXT, { traceId: caller.traceId, spanId: caller.spanId, traceFlags: caller.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true }) : ROOT_CONTEXT;
+/** A context whose active span is the one these ids name, as samplers and children read it. */
+const spanContext = (traceId: string, spanId: string, sampled: boolean, isRemote: boolean): Context =>
+  trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId, traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote });
+
+/** The context of a call from another process (ROOT_CONTEXT for none). */
+const callerContext = (caller: Caller | undefined): Context => (caller ? spanContext(caller.traceId, caller.spanId, caller.sampled, true) : ROOT_CONTEXT);
 
 /** What traceRequests keeps on each request; SPAN_ID is '' unless the request is sampled, PARENT_SPAN_ID '' without a caller. */
 type Traced = FastifyRequest & { [TRACE_ID]: string; [SPAN_ID]: string; [PARENT_SPAN_ID]: string; [START]: number };
@@ -50,13 +53,9 @@ export function outgoingTraceparent(request: FastifyRequest, sink = serverSpanSi
  * unsampled one of its own, so that what it queues follows the decision too.
  */
 function requestContext(request: Traced, sink: ServerSpanSink): Context {
-  const sampled = request[SPAN_ID] !== '';
-  return trace.setSpanContext(ROOT_CONTEXT, {
-    traceId: request[TRACE_ID],
-    spanId: sampled ? request[SPAN_ID] : request[PARENT_SPAN_ID] || sink.ids.generateSpanId(),
-    traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
-    isRemote: !sampled && request[PARENT_SPAN_ID] !== '',
-  });
+  if (request[SPAN_ID]) return spanContext(request[TRACE_ID], request[SPAN_ID], true, false);
+  const caller = request[PARENT_SPAN_ID];
+  return spanContext(request[TRACE_ID], caller || sink.ids.generateSpanId(), false, caller !== '');
 }
 
 /**

@@ -84,4 +84,16 @@ describe('ScopedContextManager', () => {
     })]);
     expect({ fromOld, fromCurrent }).toEqual({ fromOld: undefined, fromCurrent: 'current' });
   });
+
+  it('works again after disable(), also when a scope opened before it settles after it', async () => {
+    const fresh = new ScopedContextManager();
+    let settle: () => void = () => undefined;
+    const pending = fresh.run(marked, () => new Promise<void>((resolve) => (settle = resolve)));
+    fresh.disable();
+    settle();
+    await pending;
+    await tick();
+    const later = await fresh.run(marked, async () => (await tick(), fresh.active().getValue(KEY)));
+    expect(later).toBe('marked');
+  });
 });
