@@ -1,18 +1,21 @@
 /**
- * What an enabled AsyncLocalStorage costs code made of awaits on this Node, and whether disabling
- * it gives the speed back (the premise of libs/telemetry/src/scoped-context.ts). Each mode runs in
- * a process of its own, since the async hooks are the process's: `never` enables no storage,
- * `on` enables one and leaves it on, `toggled` enables one and disables it again. Modes take turns
- * for BENCH_ROUNDS rounds; the ratios are of the medians.
+ * What carrying a context across awaits costs code made of awaits on this Node: an enabled
+ * AsyncLocalStorage, whether disabling it gives the speed back, and the promise hooks of
+ * libs/telemetry/src/scoped-context.ts. Each mode runs in a process of its own, since the hooks
+ * are the process's: `never` enables no storage, `on` enables one and leaves it on, `toggled`
+ * enables one and disables it again, `scoped` runs the calls in a scope of ScopedContextManager.
+ * Modes take turns for BENCH_ROUNDS rounds; the ratios are of the medians.
  *
  *   npm run bench:als-toggle      (BENCH_ROUNDS=5, BENCH_CALLS=3000000 awaited calls per run)
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { execFileSync } from 'node:child_process';
+import { createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
+import { ScopedContextManager } from '@meridian/telemetry/scoped-context';
 import { log, ratio } from './lib/load.js';
 import { median } from './lib/interleave.js';
 
-const MODES = ['never', 'on', 'toggled'] as const;
+const MODES = ['never', 'on', 'toggled', 'scoped'] as const;
 type Mode = (typeof MODES)[number];
 const calls = Number(process.env.BENCH_CALLS ?? 3_000_000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -31,6 +34,14 @@ async function work(n: number): Promise<number> {
 
 /** In the child: ms for `calls` awaited calls in `mode`, after a warm-up. */
 async function measure(mode: Mode): Promise<number> {
+  if (mode === 'scoped') {
+    const manager = new ScopedContextManager();
+    const context = ROOT_CONTEXT.setValue(createContextKey('bench'), 1);
+    await manager.run(context, () => work(calls / 5));
+    const started = performance.now();
+    await manager.run(context, () => work(calls));
+    return performance.now() - started;
+  }
   const storage = new AsyncLocalStorage<number>();
   if (mode !== 'never') storage.run(1, () => undefined);
   if (mode === 'toggled') storage.disable();
@@ -52,6 +63,7 @@ if (child) {
       log(`round ${round} of ${rounds}: ${mode} ${ms.toFixed(0)} ms for ${calls} awaited calls`);
     }
   }
-  const [never, on, toggled] = MODES.map((mode) => median(times.get(mode) ?? []));
-  console.log(JSON.stringify({ calls, rounds, msMedian: { never, on, toggled }, onOverNever: ratio(on ?? NaN, never ?? NaN), toggledOverNever: ratio(toggled ?? NaN, never ?? NaN) }, null, 2));
+  const [never, on, toggled, scoped] = MODES.map((mode) => median(times.get(mode) ?? []));
+  const overNever = (ms: number | undefined) => ratio(ms ?? NaN, never ?? NaN);
+  console.log(JSON.stringify({ calls, rounds, msMedian: { never, on, toggled, scoped }, onOverNever: overNever(on), toggledOverNever: overNever(toggled), scopedOverNever: overNever(scoped) }, null, 2));
 }

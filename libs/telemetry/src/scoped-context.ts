@@ -1,56 +1,66 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { promiseHooks } from 'node:v8';
 import { type Context, type ContextManager, ROOT_CONTEXT } from '@opentelemetry/api';
 
-/** A context as kept in the AsyncLocalStorage, with the scope period it was entered in. */
+/** The context a promise was made in, with the scope period it was made in. */
 interface Stored {
   context: Context;
   period: number;
 }
 
+const STORED = Symbol('meridian.context');
+type Tagged = Promise<unknown> & { [STORED]?: Stored };
+
 /**
- * A context manager that pays for AsyncLocalStorage only while something needs it.
+ * A context manager that carries contexts across awaits only while something needs it, and
+ * without async hooks.
  *
  * Outside scopes a context is active for the synchronous extent of `with()` and inside functions
  * made with `bind()`, as pg's and ioredis's instrumentations need it when a call is made. `run()`
- * opens a scope: until the promise it returns settles, contexts follow awaits, timers and
- * callbacks as with the SDK's AsyncLocalStorage manager, and so does every `with()` made meanwhile.
- * When the last open scope settles the storage is disabled.
+ * opens a scope: until the promise it returns settles, V8's promise hooks record on each promise
+ * the context it was made in, and enter that context around the promise's reactions, so a context
+ * follows every `await` and `then` of the scope, and of `with()` calls made in it. Timers,
+ * `nextTick` and event callbacks do not carry it unless made with `bind()`, as instrumentations'
+ * callbacks are. When the last open scope settles the hooks are removed.
  *
- * Why: on Node 20 an enabled AsyncLocalStorage runs async hooks on every promise, tick and timer of
- * the process, sampled request or not; code made of awaits took 2.5 times as long with them, and
- * its own time again once the storage was disabled (npm run bench:als-toggle). A
- * service opens a scope around a request's handler (server-spans.ts), which for a read answered
- * from memory lasts a few microtasks.
+ * Why not AsyncLocalStorage: on Node 20 it runs async hooks on every promise, tick, timer and
+ * socket callback of the process, and a service that switched it on for its sampled requests
+ * only still used about 2.5 % more CPU per request at 10 % sampling than one doing the same with
+ * promise hooks (BENCHMARKS.md, tracing, session 16). A service opens a scope around a request's
+ * handler (server-spans.ts), which for a read answered from memory lasts a few microtasks.
  *
- * A resource created in a scope keeps its context after the storage is disabled and enabled again;
+ * A promise made in a scope keeps its context after the hooks are removed and added again;
  * contexts carry the period of scopes they were entered in, so those of a finished period are
  * never taken for current ones.
  */
 export class ScopedContextManager implements ContextManager {
-  private readonly storage = new AsyncLocalStorage<Stored>();
   private current: Context = ROOT_CONTEXT;
+  /** What promises made now record: undefined outside with() or outside scopes. */
+  private entered: Stored | undefined;
+  // The contexts to restore after each promise reaction (two arrays: no object per reaction).
+  private readonly outerContexts: Context[] = [];
+  private readonly outerEntered: (Stored | undefined)[] = [];
   private open = 0;
   private period = 0;
+  private removeHooks: (() => void) | undefined;
   private readonly close = (): void => {
     // After disable() a scope still open settles with nothing left to close.
-    if (this.open > 0 && --this.open === 0) this.storage.disable();
+    if (this.open > 0 && --this.open === 0) this.stopHooks();
   };
 
   active(): Context {
-    if (this.open > 0) {
-      const stored = this.storage.getStore();
-      if (stored !== undefined && stored.period === this.period) return stored.context;
-    }
     return this.current;
   }
 
   with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(context: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
     const previous = this.current;
+    const previousEntered = this.entered;
     this.current = context;
+    this.entered = this.open > 0 ? { context, period: this.period } : undefined;
     try {
-      return this.open > 0 ? this.storage.run({ context, period: this.period }, () => fn.call(thisArg, ...args)) : fn.call(thisArg, ...args);
+      return fn.call(thisArg, ...args);
     } finally {
       this.current = previous;
+      this.entered = previousEntered;
     }
   }
 
@@ -59,7 +69,7 @@ export class ScopedContextManager implements ContextManager {
    * anything but a promise).
    */
   run<T>(context: Context, fn: () => T): T {
-    if (this.open++ === 0) this.period++;
+    if (this.open++ === 0) this.startHooks();
     let result: T;
     try {
       result = this.with(context, fn);
@@ -87,9 +97,43 @@ export class ScopedContextManager implements ContextManager {
   }
 
   disable(): this {
-    this.current = ROOT_CONTEXT;
     this.open = 0;
-    this.storage.disable();
+    this.stopHooks();
+    this.current = ROOT_CONTEXT;
+    this.entered = undefined;
     return this;
+  }
+
+  private startHooks(): void {
+    this.period++;
+    // @types/node calls the function that removes the hooks a `Function`.
+    this.removeHooks = promiseHooks.createHook({
+      init: (promise) => {
+        if (this.entered !== undefined) (promise as Tagged)[STORED] = this.entered;
+      },
+      before: (promise) => {
+        this.outerContexts.push(this.current);
+        this.outerEntered.push(this.entered);
+        const stored = (promise as Tagged)[STORED];
+        const current = stored !== undefined && stored.period === this.period ? stored : undefined;
+        this.current = current?.context ?? ROOT_CONTEXT;
+        this.entered = current;
+      },
+      after: () => {
+        if (this.outerContexts.length === 0) return;
+        this.current = this.outerContexts.pop() as Context;
+        this.entered = this.outerEntered.pop();
+      },
+    }) as () => void;
+  }
+
+  private stopHooks(): void {
+    this.removeHooks?.();
+    this.removeHooks = undefined;
+    // Removed during a promise reaction (the last scope's own settling), whose after() will not
+    // come: what that reaction entered is ROOT_CONTEXT (run() attaches close() outside with()),
+    // so only its saved entry is left to drop.
+    this.outerContexts.length = 0;
+    this.outerEntered.length = 0;
   }
 }

@@ -48,8 +48,9 @@ function processResource(): resources.Resource {
  * Fastify hooks (server-spans.ts), which find the sampler and the processor through
  * registerServerSpanSink, and the gateway sends `traceparent` itself: the generic http and undici
  * instrumentations and @fastify/otel (a span per hook) cost more per request than a whole cached
- * read. Web servers keep AsyncLocalStorage to their route handlers (scoped-context.ts); queue
- * workers, whose jobs run long, keep the SDK's. Without an endpoint nothing runs.
+ * read. Web servers carry contexts across awaits only in their route handlers, with promise
+ * hooks (scoped-context.ts); queue workers, whose jobs run long, keep the SDK's AsyncLocalStorage
+ * manager. Without an endpoint nothing runs.
  */
 export function startTracing(): NodeSDK | undefined {
   if (!process.env.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined;

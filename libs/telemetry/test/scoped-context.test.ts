@@ -28,19 +28,22 @@ describe('ScopedContextManager', () => {
     expect(result).toEqual({ afterAwait: undefined, bound: 'marked' });
   });
 
-  it('in a scope, keeps the context across awaits, timers and callbacks, and in with() made there', async () => {
+  it('in a scope, keeps the context across awaits and then(), in bound callbacks, and in with() made there', async () => {
     const result = await manager.run(marked, async () => {
       await tick();
       const afterAwait = seen();
+      const inThen = await Promise.resolve().then(seen);
+      // Timers carry no context unless bound, as instrumentations bind their callbacks.
       const inTimer = await new Promise((resolve) => setTimeout(() => resolve(seen()), 1));
+      const inBoundTimer = await new Promise((resolve) => setTimeout(manager.bind(manager.active(), () => resolve(seen())), 1));
       // What an instrumentation does around an async callback (BullMQ's producer span).
       const nested = await manager.with(marked.setValue(KEY, 'nested'), async () => {
         await tick();
         return seen();
       });
-      return { afterAwait, inTimer, nested, afterNested: seen() };
+      return { afterAwait, inThen, inTimer, inBoundTimer, nested, afterNested: seen() };
     });
-    expect(result).toEqual({ afterAwait: 'marked', inTimer: 'marked', nested: 'nested', afterNested: 'marked' });
+    expect(result).toEqual({ afterAwait: 'marked', inThen: 'marked', inTimer: undefined, inBoundTimer: 'marked', nested: 'nested', afterNested: 'marked' });
   });
 
   it('keeps concurrent scopes apart, and work outside them sees none', async () => {
@@ -71,11 +74,14 @@ describe('ScopedContextManager', () => {
   });
 
   it("never takes a finished scope's context for a later one's", async () => {
-    // A timer made in a scope that has settled fires while another scope is open.
+    // A continuation made in a scope that has settled runs while another scope is open.
     let fired: Promise<unknown> | undefined;
+    let release: () => void = () => undefined;
     await manager.run(marked, async () => {
-      fired = new Promise((resolve) => setTimeout(() => resolve(seen()), 20));
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      fired = gate.then(seen);
     });
+    setTimeout(() => release(), 20);
     await tick();
     const current = ROOT_CONTEXT.setValue(KEY, 'current');
     const [fromOld, fromCurrent] = await Promise.all([fired, manager.run(current, async () => {
