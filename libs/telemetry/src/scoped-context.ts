@@ -20,7 +20,12 @@ type Tagged = Promise<unknown> & { [STORED]?: Stored };
  * the context it was made in, and enter that context around the promise's reactions, so a context
  * follows every `await` and `then` of the scope, and of `with()` calls made in it. Timers,
  * `nextTick` and event callbacks do not carry it unless made with `bind()`, as instrumentations'
- * callbacks are. When the last open scope settles the hooks are removed.
+ * callbacks are. The hooks are removed once no scope has been opened for about `idleMs`.
+ *
+ * Why not remove them as soon as the last scope settles: in a running service adding the hooks
+ * took about 15 µs and removing them 4 µs, paid by every sampled request. Kept while scopes keep
+ * coming, the services used about 2 % less CPU per request at 100 % sampling, and the same at
+ * 10 % (BENCHMARKS.md, tracing, session 16).
  *
  * Why not AsyncLocalStorage: on Node 20 it runs async hooks on every promise, tick, timer and
  * socket callback of the process, and a service that switched it on for its sampled requests
@@ -28,9 +33,10 @@ type Tagged = Promise<unknown> & { [STORED]?: Stored };
  * promise hooks (BENCHMARKS.md, tracing, session 16). A service opens a scope around a request's
  * handler (server-spans.ts), which for a read answered from memory lasts a few microtasks.
  *
- * A promise made in a scope keeps its context after the hooks are removed and added again;
- * contexts carry the period of scopes they were entered in, so those of a finished period are
- * never taken for current ones.
+ * A promise made in a scope runs its reactions in that scope's context while the hooks stay, also
+ * after the scope settled, as with AsyncLocalStorage. Once they have been removed and added again
+ * it runs them in none: contexts carry the period of hooks they were entered in, and those of a
+ * finished period are never taken for current ones.
  */
 export class ScopedContextManager implements ContextManager {
   private current: Context = ROOT_CONTEXT;
@@ -42,10 +48,20 @@ export class ScopedContextManager implements ContextManager {
   private open = 0;
   private period = 0;
   private removeHooks: (() => void) | undefined;
+  /** Whether a scope was opened since the idle timer last looked. */
+  private opened = false;
+  private idleTimer: NodeJS.Timeout | undefined;
   private readonly close = (): void => {
     // After disable() a scope still open settles with nothing left to close.
-    if (this.open > 0 && --this.open === 0) this.stopHooks();
+    if (this.open > 0) this.open--;
   };
+  private readonly removeWhenIdle = (): void => {
+    if (this.open === 0 && !this.opened) this.stopHooks();
+    this.opened = false;
+  };
+
+  /** `idleMs`: how long the hooks stay without an open scope before they are removed. */
+  constructor(private readonly idleMs = 200) {}
 
   active(): Context {
     return this.current;
@@ -69,7 +85,9 @@ export class ScopedContextManager implements ContextManager {
    * anything but a promise).
    */
   run<T>(context: Context, fn: () => T): T {
-    if (this.open++ === 0) this.startHooks();
+    this.open++;
+    this.opened = true;
+    if (!this.removeHooks) this.startHooks();
     let result: T;
     try {
       result = this.with(context, fn);
@@ -106,6 +124,7 @@ export class ScopedContextManager implements ContextManager {
 
   private startHooks(): void {
     this.period++;
+    this.idleTimer = setInterval(this.removeWhenIdle, this.idleMs).unref();
     // @types/node calls the function that removes the hooks a `Function`.
     this.removeHooks = promiseHooks.createHook({
       init: (promise) => {
@@ -128,11 +147,11 @@ export class ScopedContextManager implements ContextManager {
   }
 
   private stopHooks(): void {
+    clearInterval(this.idleTimer);
+    this.idleTimer = undefined;
     this.removeHooks?.();
     this.removeHooks = undefined;
-    // Removed during a promise reaction (the last scope's own settling), whose after() will not
-    // come: what that reaction entered is ROOT_CONTEXT (run() attaches close() outside with()),
-    // so only its saved entry is left to drop.
+    // disable() may be called during a promise reaction, whose after() will then not come.
     this.outerContexts.length = 0;
     this.outerEntered.length = 0;
   }

@@ -73,7 +73,7 @@ describe('ScopedContextManager', () => {
     expect(await (async () => (await tick(), seen()))()).toBeUndefined();
   });
 
-  it("never takes a finished scope's context for a later one's", async () => {
+  it("keeps a settled scope's context for what it left running while the hooks stay", async () => {
     // A continuation made in a scope that has settled runs while another scope is open.
     let fired: Promise<unknown> | undefined;
     let release: () => void = () => undefined;
@@ -81,12 +81,31 @@ describe('ScopedContextManager', () => {
       const gate = new Promise<void>((resolve) => (release = resolve));
       fired = gate.then(seen);
     });
-    setTimeout(() => release(), 20);
-    await tick();
     const current = ROOT_CONTEXT.setValue(KEY, 'current');
     const [fromOld, fromCurrent] = await Promise.all([fired, manager.run(current, async () => {
-      await new Promise((resolve) => setTimeout(resolve, 40));
+      release();
+      await tick();
       return seen();
+    })]);
+    expect({ fromOld, fromCurrent }).toEqual({ fromOld: 'marked', fromCurrent: 'current' });
+  });
+
+  it("never takes the context of a scope from before the hooks were removed for a later one's", async () => {
+    const brief = new ScopedContextManager(5);
+    const seenBy = () => brief.active().getValue(KEY);
+    let fired: Promise<unknown> | undefined;
+    let release: () => void = () => undefined;
+    await brief.run(marked, async () => {
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      fired = gate.then(seenBy);
+    });
+    // Long enough for the idle hooks to be removed.
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    const current = ROOT_CONTEXT.setValue(KEY, 'current');
+    const [fromOld, fromCurrent] = await Promise.all([fired, brief.run(current, async () => {
+      release();
+      await tick();
+      return seenBy();
     })]);
     expect({ fromOld, fromCurrent }).toEqual({ fromOld: undefined, fromCurrent: 'current' });
   });
