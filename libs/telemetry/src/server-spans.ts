@@ -64,7 +64,7 @@ function requestContext(request: Traced, sink: ServerSpanSink): Context {
  * `traceparent`, and a sampled request's span is written by the span processor when its batch is
  * sent (server-span-records.ts). Each route's handler runs in a scope carrying the request's
  * context (scoped-context.ts), so the pg, ioredis and BullMQ spans it causes become children and
- * follow the decision; outside handlers no promise hook runs.
+ * follow the decision; outside handlers a context does not follow awaits.
  *
  * Why not `tracer.startSpan`: with it, a process sampling one request in ten ran every request
  * about a tenth slower, sampled or not; recording the same span as a few strings and numbers did
