@@ -1,5 +1,5 @@
 import { core } from '@opentelemetry/sdk-node';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HexIdGenerator, parseTraceparent } from '../src/trace-ids.js';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
@@ -42,5 +42,23 @@ describe('HexIdGenerator', () => {
     expect(traces.size).toBe(100);
     for (const id of traces) expect(id).toMatch(/^(?!0{32})[0-9a-f]{32}$/);
     expect(ids.generateSpanId()).toMatch(/^(?!0{16})[0-9a-f]{16}$/);
+  });
+
+  it('never makes an id of zeros', () => {
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0);
+    try {
+      const ids = new HexIdGenerator();
+      expect(ids.generateTraceId()).toBe(`${'0'.repeat(30)}01`);
+      expect(ids.generateSpanId()).toBe(`${'0'.repeat(14)}01`);
+    } finally {
+      random.mockRestore();
+    }
+  });
+
+  it('uses every hex digit in every position', () => {
+    const ids = new HexIdGenerator();
+    const seen = Array.from({ length: 32 }, () => new Set<string>());
+    for (let i = 0; i < 2000; i++) [...ids.generateTraceId()].forEach((digit, at) => seen[at]?.add(digit));
+    expect(seen.map((digits) => digits.size)).toEqual(Array(32).fill(16));
   });
 });
