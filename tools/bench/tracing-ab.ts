@@ -22,7 +22,7 @@ import { createTestContext } from '@meridian/service/testing';
 import { loadDemoData } from '../data/demo.js';
 import { builtProcesses, startProcesses, waitLive } from '../stack/processes.js';
 import { cpuDelta, cpuSnapshot } from './lib/cpu.js';
-import { median, percentile } from './lib/interleave.js';
+import { median, medianInterval, percentile } from './lib/interleave.js';
 import { autocannon, log, ROOT, succeeded } from './lib/load.js';
 import { benchEnv, createApiKey, exitCheck, HOT_SIGNALS_READ } from './lib/stack.js';
 import { startOtlpSink } from './lib/otlp-sink.js';
@@ -148,9 +148,10 @@ try {
     ? {
         route: `${route}, the two stacks loaded in turn as fast as they go, ${slice} s each`,
         modes: [first[1].label, second[1].label],
-        // Requests per second of the first mode over the second's, per pair of slices, their median and quartiles.
+        // Requests per second of the first mode over the second's, per pair of slices, their median, its 95 % interval and the quartiles.
         sliceRatios: sliceRatios.map(threeDecimals),
         medianSliceRatio: threeDecimals(median(sliceRatios)),
+        median95: medianInterval(sliceRatios)?.map(threeDecimals),
         quartiles: [25, 75].map((p) => threeDecimals(percentile(sliceRatios, p))),
       }
     : {
@@ -161,6 +162,7 @@ try {
         // CPU of the first mode over the second, per round and the median.
         ratios: ratios.map(threeDecimals),
         medianRatio: threeDecimals(median(ratios)),
+        median95: medianInterval(ratios)?.map(threeDecimals),
         // At saturation only (BENCH_RATE=0): requests per second of the first mode over the second's.
         ...(rate > 0 ? {} : { throughputRatios: throughputRatios.map(threeDecimals), medianThroughputRatio: threeDecimals(median(throughputRatios)) }),
       };

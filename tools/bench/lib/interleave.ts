@@ -57,3 +57,31 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 }
+
+/**
+ * A 95 % confidence interval for the median of `values`, from order statistics, so without any
+ * assumption about their distribution: the j-th smallest and the j-th largest value, for the
+ * largest j such that fewer than j of the values fall below the true median with a chance of at
+ * most 2.5 % (that count is binomial, n and ½). Undefined for fewer than 6 values, where even
+ * the smallest and the largest bound the median with less confidence.
+ */
+export function medianInterval(values: readonly number[]): [number, number] | undefined {
+  const n = values.length;
+  const sorted = [...values].sort((a, b) => a - b);
+  let below = 0;
+  let j = 0;
+  // P(count < j + 1), summed term by term: C(n, i) / 2^n, in logs so that large n stays finite.
+  while (j < n) {
+    below += Math.exp(logChoose(n, j) - n * Math.LN2);
+    if (below > 0.025) break;
+    j++;
+  }
+  if (j === 0) return undefined;
+  return [sorted[j - 1] as number, sorted[n - j] as number];
+}
+
+function logChoose(n: number, k: number): number {
+  let sum = 0;
+  for (let i = 1; i <= k; i++) sum += Math.log((n - k + i) / i);
+  return sum;
+}
