@@ -1,10 +1,8 @@
-import { type Attributes, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
-import { core } from '@opentelemetry/sdk-node';
-import { type EncodableSpan, encodeSpan } from './otlp-json.js';
+import { encodeServerSpan } from './otlp-json.js';
 
 /**
  * Server spans waiting for their batch, kept as columns of the strings and numbers each request
- * already had, and written as OTLP/JSON only when the batch is sent.
+ * already had, and written as OTLP/JSON only when the batch is sent (encodeServerSpan).
  *
  * Why not a span object per request: a process that makes the SDK's span objects, attributes and
  * JSON for one request in ten runs all its requests slower, sampled or not, by more than those
@@ -41,37 +39,10 @@ export class ServerSpanRecords {
   /** Every span added since the last call, as OTLP/JSON span texts; the records start empty again. */
   drainEncoded(): string[] {
     const encoded: string[] = [];
-    for (let i = 0; i < this.size; i++) encoded.push(encodeSpan(this.span(i)));
+    for (let i = 0; i < this.size; i++) {
+      encoded.push(encodeServerSpan(this.traceIds[i] as string, this.spanIds[i] as string, this.parentSpanIds[i] as string, this.methods[i] as string, this.routes[i] as string, this.paths[i] as string, this.starts[i] as number, this.ends[i] as number, this.statusCodes[i] as number));
+    }
     for (const column of [this.traceIds, this.spanIds, this.parentSpanIds, this.methods, this.routes, this.paths, this.starts, this.ends, this.statusCodes]) column.length = 0;
     return encoded;
-  }
-
-  /** Record `i` as the span the SDK's hooks used to make for the same request. */
-  private span(i: number): EncodableSpan {
-    const traceId = this.traceIds[i] as string;
-    const spanId = this.spanIds[i] as string;
-    const parentSpanId = this.parentSpanIds[i] as string;
-    const method = this.methods[i] as string;
-    const route = this.routes[i] as string;
-    const statusCode = this.statusCodes[i] as number;
-    const attributes: Attributes = { 'http.request.method': method, 'url.path': this.paths[i] as string };
-    if (route) attributes['http.route'] = route;
-    attributes['http.response.status_code'] = statusCode;
-    return {
-      name: route ? `${method} ${route}` : method,
-      kind: SpanKind.SERVER,
-      spanContext: () => ({ traceId, spanId, traceFlags: TraceFlags.SAMPLED }),
-      // The caller's span is in another process: remote.
-      parentSpanContext: parentSpanId ? { traceId, spanId: parentSpanId, traceFlags: TraceFlags.SAMPLED, isRemote: true } : undefined,
-      startTime: core.hrTime(this.starts[i]),
-      endTime: core.hrTime(this.ends[i]),
-      attributes,
-      droppedAttributesCount: 0,
-      events: [],
-      droppedEventsCount: 0,
-      status: statusCode >= 500 ? { code: SpanStatusCode.ERROR } : { code: SpanStatusCode.UNSET },
-      links: [],
-      droppedLinksCount: 0,
-    };
   }
 }

@@ -2,7 +2,7 @@ import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags } fr
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { core, resources, tracing } from '@opentelemetry/sdk-node';
 import { describe, expect, it } from 'vitest';
-import { type EncodedSpans, encodeRequest, encodeSpan } from '../src/otlp-json.js';
+import { type EncodableSpan, type EncodedSpans, encodeRequest, encodeServerSpan, encodeSpan } from '../src/otlp-json.js';
 
 /** Finished spans of every shape the encoder handles, from two scopes of one resource. */
 function finishedSpans(): tracing.ReadableSpan[] {
@@ -77,5 +77,45 @@ describe('OTLP/JSON written span by span', () => {
     expect(encoded.attributes).toContainEqual({ key: 'http.response.status_code', value: { intValue: 200 } });
     expect(encoded.attributes).toContainEqual({ key: 'tags', value: { arrayValue: { values: [{ stringValue: 'a' }, { stringValue: 'b' }] } } });
     expect(JSON.parse(encodeSpan(query as tracing.ReadableSpan))).toMatchObject({ kind: 3, status: { code: 2, message: 'timeout' } });
+  });
+});
+
+describe('a server span written from its values', () => {
+  /** The span the SDK's hooks made for such a request, as encodeSpan takes it. */
+  function asSpan(traceId: string, spanId: string, parentSpanId: string, method: string, route: string, path: string, start: number, end: number, statusCode: number): EncodableSpan {
+    const attributes: Record<string, string | number> = { 'http.request.method': method, 'url.path': path };
+    if (route) attributes['http.route'] = route;
+    attributes['http.response.status_code'] = statusCode;
+    return {
+      name: route ? `${method} ${route}` : method,
+      kind: SpanKind.SERVER,
+      spanContext: () => ({ traceId, spanId, traceFlags: TraceFlags.SAMPLED }),
+      parentSpanContext: parentSpanId ? { traceId, spanId: parentSpanId, traceFlags: TraceFlags.SAMPLED, isRemote: true } : undefined,
+      startTime: core.hrTime(start),
+      endTime: core.hrTime(end),
+      attributes,
+      droppedAttributesCount: 0,
+      events: [],
+      droppedEventsCount: 0,
+      status: { code: statusCode >= 500 ? SpanStatusCode.ERROR : SpanStatusCode.UNSET },
+      links: [],
+      droppedLinksCount: 0,
+    };
+  }
+
+  const now = performance.now();
+  // A reading 5 ns into a whole second of the Unix clock: nanoseconds that need leading zeros.
+  const secondStart = Math.ceil(performance.timeOrigin / 1000) * 1000 - performance.timeOrigin + 0.000_005;
+  it.each([
+    ['a root with a route', '', 'GET', '/v1/signals', '/v1/signals', now, now + 2.5, 200],
+    ['a caller\'s child without a route, failed', 'b7ad6b7169203331', 'POST', '', '/nowhere', now, now + 0.001, 503],
+    ['text JSON must escape', '', 'GET', '/v1/"quoted"/:id', '/v1/"quoted"/\u2028 ✓\n', now, now + 1000, 404],
+    ['nanoseconds with leading zeros', 'b7ad6b7169203331', 'DELETE', '/v1/jobs/:id', '/v1/jobs/1', secondStart, secondStart + 0.001, 204],
+  ] as const)('is the text encodeSpan writes: %s', (_case, parent, method, route, path, start, end, status) => {
+    const args = ['0af7651916cd43dd8448eb211c80319c', '00f067aa0ba902b7', parent, method, route, path, start, end, status] as const;
+    const text = encodeServerSpan(...args);
+    expect(text).toBe(encodeSpan(asSpan(...args)));
+    const [seconds, nanoseconds] = core.hrTime(start);
+    expect(JSON.parse(text)).toMatchObject({ name: route ? `${method} ${route}` : method, kind: 2, startTimeUnixNano: String(BigInt(seconds) * 1_000_000_000n + BigInt(nanoseconds)) });
   });
 });
