@@ -18,6 +18,12 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 // Samplers are handed the span's attributes; the standard ones read none.
 const NO_ATTRIBUTES: Attributes = Object.freeze({});
 
+/** The path of a request target, without its query. */
+const pathOf = (url: string): string => {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+};
+
 /** A context whose active span is the one these ids name, as samplers and children read it. */
 const spanContext = (traceId: string, spanId: string, sampled: boolean, isRemote: boolean): Context =>
   trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId, traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote });
@@ -112,7 +118,7 @@ export function traceRequests(app: FastifyInstance, { scopeHandlers = true, sink
   app.addHook('onResponse', (raw: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const request = raw as Traced;
     if (request[SPAN_ID]) {
-      recorder.recordServerSpan(request[TRACE_ID], request[SPAN_ID], request[PARENT_SPAN_ID], request.method, request.routeOptions.url ?? '', request.url.split('?')[0] ?? '', request[START], performance.now(), reply.statusCode);
+      recorder.recordServerSpan(request[TRACE_ID], request[SPAN_ID], request[PARENT_SPAN_ID], request.method, request.routeOptions.url ?? '', pathOf(request.url), request[START], performance.now(), reply.statusCode);
     }
     done();
   });
