@@ -104,9 +104,10 @@ export class ScopedContextManager implements ContextManager {
   bind<T>(context: Context, target: T): T {
     if (typeof target !== 'function') return target;
     const fn = target as (...args: unknown[]) => unknown;
-    const run = (thisArg: unknown, args: unknown[]) => this.with(context, () => fn.apply(thisArg, args));
+    // with() takes the receiver and arguments itself: no closure is made per call.
+    const enter = (thisArg: unknown, args: unknown[]) => this.with(context, fn, thisArg, ...args);
     return function bound(this: unknown, ...args: unknown[]) {
-      return run(this, args);
+      return enter(this, args);
     } as T;
   }
 

@@ -68,20 +68,17 @@ export function percentile(values: readonly number[], p: number): number {
 export function medianInterval(values: readonly number[]): [number, number] | undefined {
   const n = values.length;
   const sorted = [...values].sort((a, b) => a - b);
+  // Adds up P(count = j) = C(n, j) / 2^n for j = 0, 1, …, each term from the last, in logs so
+  // that large n stays finite, until the chance of fewer than j + 1 exceeds 2.5 %.
+  let logTerm = -n * Math.LN2;
   let below = 0;
   let j = 0;
-  // P(count < j + 1), summed term by term: C(n, i) / 2^n, in logs so that large n stays finite.
   while (j < n) {
-    below += Math.exp(logChoose(n, j) - n * Math.LN2);
+    below += Math.exp(logTerm);
     if (below > 0.025) break;
     j++;
+    logTerm += Math.log((n - j + 1) / j);
   }
   if (j === 0) return undefined;
   return [sorted[j - 1] as number, sorted[n - j] as number];
-}
-
-function logChoose(n: number, k: number): number {
-  let sum = 0;
-  for (let i = 1; i <= k; i++) sum += Math.log((n - k + i) / i);
-  return sum;
 }
