@@ -3,7 +3,8 @@
  * AsyncLocalStorage, whether disabling it gives the speed back, and the promise hooks of
  * libs/telemetry/src/scoped-context.ts. Each mode runs in a process of its own, since the hooks
  * are the process's: `never` enables no storage, `on` enables one and leaves it on, `toggled`
- * enables one and disables it again, `scoped` runs the calls in a scope of ScopedContextManager.
+ * enables one and disables it again, `scoped` runs the calls in a scope of ScopedContextManager,
+ * `after-scope` runs them outside scopes once a scope has come and gone (its hooks removed).
  * Modes take turns for BENCH_ROUNDS rounds; the ratios are of the medians.
  *
  *   npm run bench:als-toggle      (BENCH_ROUNDS=5, BENCH_CALLS=3000000 awaited calls per run)
@@ -15,7 +16,7 @@ import { ScopedContextManager } from '@meridian/telemetry/scoped-context';
 import { log, ratio } from './lib/load.js';
 import { median } from './lib/interleave.js';
 
-const MODES = ['never', 'on', 'toggled', 'scoped'] as const;
+const MODES = ['never', 'on', 'toggled', 'scoped', 'after-scope'] as const;
 type Mode = (typeof MODES)[number];
 const calls = Number(process.env.BENCH_CALLS ?? 3_000_000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -34,12 +35,15 @@ async function work(n: number): Promise<number> {
 
 /** In the child: ms for `calls` awaited calls in `mode`, after a warm-up. */
 async function measure(mode: Mode): Promise<number> {
-  if (mode === 'scoped') {
+  if (mode === 'scoped' || mode === 'after-scope') {
     const manager = new ScopedContextManager();
     const context = ROOT_CONTEXT.setValue(createContextKey('bench'), 1);
-    await manager.run(context, () => work(calls / 5));
+    // A lone scope's hooks are removed as it settles.
+    const inScope = (n: number) => (mode === 'scoped' ? manager.run(context, () => work(n)) : work(n));
+    if (mode === 'after-scope') await manager.run(context, async () => undefined);
+    await inScope(calls / 5);
     const started = performance.now();
-    await manager.run(context, () => work(calls));
+    await inScope(calls);
     return performance.now() - started;
   }
   const storage = new AsyncLocalStorage<number>();
@@ -63,7 +67,7 @@ if (child) {
       log(`round ${round} of ${rounds}: ${mode} ${ms.toFixed(0)} ms for ${calls} awaited calls`);
     }
   }
-  const [never, on, toggled, scoped] = MODES.map((mode) => median(times.get(mode) ?? []));
+  const [never, on, toggled, scoped, afterScope] = MODES.map((mode) => median(times.get(mode) ?? []));
   const overNever = (ms: number | undefined) => ratio(ms ?? NaN, never ?? NaN);
-  console.log(JSON.stringify({ calls, rounds, msMedian: { never, on, toggled, scoped }, onOverNever: overNever(on), toggledOverNever: overNever(toggled), scopedOverNever: overNever(scoped) }, null, 2));
+  console.log(JSON.stringify({ calls, rounds, msMedian: { never, on, toggled, scoped, afterScope }, onOverNever: overNever(on), toggledOverNever: overNever(toggled), scopedOverNever: overNever(scoped), afterScopeOverNever: overNever(afterScope) }, null, 2));
 }

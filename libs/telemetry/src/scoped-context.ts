@@ -20,12 +20,17 @@ type Tagged = Promise<unknown> & { [STORED]?: Stored };
  * the context it was made in, and enter that context around the promise's reactions, so a context
  * follows every `await` and `then` of the scope, and of `with()` calls made in it. Timers,
  * `nextTick` and event callbacks do not carry it unless made with `bind()`, as instrumentations'
- * callbacks are. The hooks are removed once no scope has been opened for about `idleMs`.
+ * callbacks are.
  *
- * Why not remove them as soon as the last scope settles: in a running service adding the hooks
- * took about 15 µs and removing them 4 µs, paid by every sampled request. Kept while scopes keep
- * coming, the services used about 2 % less CPU per request at 100 % sampling, and the same at
- * 10 % (BENCHMARKS.md, tracing, session 16).
+ * When the last open scope settles, the hooks are removed at once if scopes have been coming
+ * rarely (on average more than `keepGapMs` apart), else kept until no scope has been opened for
+ * about `idleMs`. Why: while the hooks are in place every await of the process is slower, scoped
+ * or not: 2.3 times as slow in a loop of awaits, against 1.07 times once they have been removed
+ * (`npm run bench:als-toggle`), and the services with the hooks always in place used about 4 %
+ * more CPU per request (BENCHMARKS.md, tracing, session 18). Adding and removing them costs a few
+ * microseconds per scope, which is less than keeping them when one request in ten opens a scope
+ * and more when most do: kept while scopes kept coming, the services used about 2 % less CPU per
+ * request at 100 % sampling (session 16).
  *
  * Why not AsyncLocalStorage: on Node 20 it runs async hooks on every promise, tick, timer and
  * socket callback of the process, and a service that switched it on for its sampled requests
@@ -34,11 +39,13 @@ type Tagged = Promise<unknown> & { [STORED]?: Stored };
  * handler (server-spans.ts), which for a read answered from memory lasts a few microtasks.
  *
  * A promise made in a scope runs its reactions in that scope's context while the hooks stay, also
- * after the scope settled, as with AsyncLocalStorage. Once they have been removed and added again
- * it runs them in none: contexts carry the period of hooks they were entered in, and those of a
- * finished period are never taken for current ones.
+ * after the scope settled, as with AsyncLocalStorage. Once they have been removed it runs them in
+ * none, also after they are added again: contexts carry the period of hooks they were entered in,
+ * and those of a finished period are never taken for current ones.
  */
 export class ScopedContextManager implements ContextManager {
+  private readonly keepGapMs: number;
+  private readonly idleMs: number;
   private current: Context = ROOT_CONTEXT;
   /** What promises made now record: undefined outside with() or outside scopes. */
   private entered: Stored | undefined;
@@ -51,17 +58,29 @@ export class ScopedContextManager implements ContextManager {
   /** Whether a scope was opened since the idle timer last looked. */
   private opened = false;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** Mean ms between the openings of scopes, weighted towards the latest (Infinity until two). */
+  private meanGap = Number.POSITIVE_INFINITY;
+  private lastOpened = Number.NEGATIVE_INFINITY;
   private readonly close = (): void => {
     // After disable() a scope still open settles with nothing left to close.
     if (this.open > 0) this.open--;
+    if (this.open > 0 || !this.removeHooks) return;
+    if (this.meanGap > this.keepGapMs) this.stopHooks();
+    else this.idleTimer ??= setInterval(this.removeWhenIdle, this.idleMs).unref();
   };
   private readonly removeWhenIdle = (): void => {
     if (this.open === 0 && !this.opened) this.stopHooks();
     this.opened = false;
   };
 
-  /** `idleMs`: how long the hooks stay without an open scope before they are removed. */
-  constructor(private readonly idleMs = 200) {}
+  /**
+   * `keepGapMs`: how close together scopes must come, on average, for the hooks to stay after the
+   * last one settles; `idleMs`: how long they then stay without a scope being opened.
+   */
+  constructor({ keepGapMs = 1, idleMs = 200 }: { keepGapMs?: number; idleMs?: number } = {}) {
+    this.keepGapMs = keepGapMs;
+    this.idleMs = idleMs;
+  }
 
   active(): Context {
     return this.current;
@@ -87,6 +106,7 @@ export class ScopedContextManager implements ContextManager {
   run<T>(context: Context, fn: () => T): T {
     this.open++;
     this.opened = true;
+    this.noteOpening();
     if (!this.removeHooks) this.startHooks();
     let result: T;
     try {
@@ -123,9 +143,16 @@ export class ScopedContextManager implements ContextManager {
     return this;
   }
 
+  private noteOpening(): void {
+    const now = performance.now();
+    const gap = now - this.lastOpened;
+    this.lastOpened = now;
+    // An average over about the last ten gaps: one long pause must not remove hooks a busy service keeps.
+    this.meanGap = Number.isFinite(this.meanGap) ? this.meanGap + (gap - this.meanGap) * 0.1 : gap;
+  }
+
   private startHooks(): void {
     this.period++;
-    this.idleTimer = setInterval(this.removeWhenIdle, this.idleMs).unref();
     // @types/node calls the function that removes the hooks a `Function`.
     this.removeHooks = promiseHooks.createHook({
       init: (promise) => {
@@ -152,7 +179,10 @@ export class ScopedContextManager implements ContextManager {
     this.idleTimer = undefined;
     this.removeHooks?.();
     this.removeHooks = undefined;
-    // disable() may be called during a promise reaction, whose after() will then not come.
+    // Removed during a promise reaction (a scope settling, or disable()), whose after() will then
+    // not come: what was active outside the reactions is active again.
+    if (this.outerContexts.length > 0) this.current = this.outerContexts[0] as Context;
+    this.entered = undefined;
     this.outerContexts.length = 0;
     this.outerEntered.length = 0;
   }

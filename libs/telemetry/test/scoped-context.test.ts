@@ -73,41 +73,45 @@ describe('ScopedContextManager', () => {
     expect(await (async () => (await tick(), seen()))()).toBeUndefined();
   });
 
-  it("keeps a settled scope's context for what it left running while the hooks stay", async () => {
-    // A continuation made in a scope that has settled runs while another scope is open.
+  /**
+   * Opens a scope that leaves a continuation running after it settles, then a second scope that
+   * releases it: what each sees.
+   */
+  async function leftRunning(contexts: ScopedContextManager, before: () => Promise<unknown> = async () => undefined) {
+    const seenBy = () => contexts.active().getValue(KEY);
     let fired: Promise<unknown> | undefined;
     let release: () => void = () => undefined;
-    await manager.run(marked, async () => {
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      fired = gate.then(seen);
-    });
-    const current = ROOT_CONTEXT.setValue(KEY, 'current');
-    const [fromOld, fromCurrent] = await Promise.all([fired, manager.run(current, async () => {
-      release();
-      await tick();
-      return seen();
-    })]);
-    expect({ fromOld, fromCurrent }).toEqual({ fromOld: 'marked', fromCurrent: 'current' });
-  });
-
-  it("never takes the context of a scope from before the hooks were removed for a later one's", async () => {
-    const brief = new ScopedContextManager(5);
-    const seenBy = () => brief.active().getValue(KEY);
-    let fired: Promise<unknown> | undefined;
-    let release: () => void = () => undefined;
-    await brief.run(marked, async () => {
+    await contexts.run(marked, async () => {
       const gate = new Promise<void>((resolve) => (release = resolve));
       fired = gate.then(seenBy);
     });
-    // Long enough for the idle hooks to be removed.
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    await before();
     const current = ROOT_CONTEXT.setValue(KEY, 'current');
-    const [fromOld, fromCurrent] = await Promise.all([fired, brief.run(current, async () => {
+    const [fromOld, fromCurrent] = await Promise.all([fired, contexts.run(current, async () => {
       release();
       await tick();
       return seenBy();
     })]);
-    expect({ fromOld, fromCurrent }).toEqual({ fromOld: undefined, fromCurrent: 'current' });
+    return { fromOld, fromCurrent, after: seenBy() };
+  }
+
+  it("keeps a settled scope's context for what it left running while scopes come close together", async () => {
+    const busy = new ScopedContextManager({ keepGapMs: 60_000 });
+    // The first scope has no gap to go by: its hooks go when it settles.
+    await busy.run(marked, async () => undefined);
+    expect(await leftRunning(busy)).toEqual({ fromOld: 'marked', fromCurrent: 'current', after: undefined });
+  });
+
+  it("removes the hooks as the last scope settles when scopes come rarely, and with them the settled scope's context", async () => {
+    expect(await leftRunning(new ScopedContextManager({ keepGapMs: 0 }))).toEqual({ fromOld: undefined, fromCurrent: 'current', after: undefined });
+  });
+
+  it("never takes the context of a scope from before idle hooks were removed for a later one's", async () => {
+    const brief = new ScopedContextManager({ keepGapMs: 60_000, idleMs: 5 });
+    await brief.run(marked, async () => undefined);
+    // Long enough for the idle hooks to be removed.
+    const idle = () => new Promise((resolve) => setTimeout(resolve, 40));
+    expect(await leftRunning(brief, idle)).toEqual({ fromOld: undefined, fromCurrent: 'current', after: undefined });
   });
 
   it('works again after disable(), also when a scope opened before it settles after it', async () => {
