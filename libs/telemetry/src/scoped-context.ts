@@ -26,8 +26,9 @@ type Tagged = Promise<unknown> & { [STORED]?: Stored };
  * rarely (on average more than `keepGapMs` apart), else kept until no scope has been opened for
  * about `idleMs`. Why: while the hooks are in place every await of the process is slower, scoped
  * or not: 2.3 times as slow in a loop of awaits, against 1.07 times once they have been removed
- * (`npm run bench:als-toggle`), and the services with the hooks always in place used about 4 %
- * more CPU per request (BENCHMARKS.md, tracing, session 18). Adding and removing them costs a few
+ * (`npm run bench:als-toggle`); services with the hooks always in place used 4 % more CPU per
+ * request in one measurement and no more in another (BENCHMARKS.md, tracing, sessions 17 and
+ * 18), their cached read making only a few promises. Adding and removing the hooks costs a few
  * microseconds per scope, which is less than keeping them when one request in ten opens a scope
  * and more when most do: kept while scopes kept coming, the services used about 2 % less CPU per
  * request at 100 % sampling (session 16).
@@ -139,7 +140,6 @@ export class ScopedContextManager implements ContextManager {
     this.open = 0;
     this.stopHooks();
     this.current = ROOT_CONTEXT;
-    this.entered = undefined;
     return this;
   }
 
@@ -147,7 +147,7 @@ export class ScopedContextManager implements ContextManager {
     const now = performance.now();
     const gap = now - this.lastOpened;
     this.lastOpened = now;
-    // An average over about the last ten gaps: one long pause must not remove hooks a busy service keeps.
+    // Weighted over about the last ten gaps: one long pause must not remove a busy service's hooks.
     this.meanGap = Number.isFinite(this.meanGap) ? this.meanGap + (gap - this.meanGap) * 0.1 : gap;
   }
 
