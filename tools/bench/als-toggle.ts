@@ -39,11 +39,11 @@ async function measure(mode: Mode): Promise<number> {
     const manager = new ScopedContextManager();
     const context = ROOT_CONTEXT.setValue(createContextKey('bench'), 1);
     // A lone scope's hooks are removed as it settles.
-    const inScope = (n: number) => (mode === 'scoped' ? manager.run(context, () => work(n)) : work(n));
+    const measured = (n: number) => (mode === 'scoped' ? manager.run(context, () => work(n)) : work(n));
     if (mode === 'after-scope') await manager.run(context, async () => undefined);
-    await inScope(calls / 5);
+    await measured(calls / 5);
     const started = performance.now();
-    await inScope(calls);
+    await measured(calls);
     return performance.now() - started;
   }
   const storage = new AsyncLocalStorage<number>();

@@ -56,11 +56,10 @@ export class ScopedContextManager implements ContextManager {
   private open = 0;
   private period = 0;
   private removeHooks: (() => void) | undefined;
-  /** Whether a scope was opened since the idle timer last looked. */
-  private opened = false;
   private idleTimer: NodeJS.Timeout | undefined;
   /** Mean ms between the openings of scopes, weighted towards the latest (Infinity until two). */
   private meanGap = Number.POSITIVE_INFINITY;
+  /** When the latest scope was opened (performance.now()). */
   private lastOpened = Number.NEGATIVE_INFINITY;
   private readonly close = (): void => {
     // After disable() a scope still open settles with nothing left to close.
@@ -70,8 +69,7 @@ export class ScopedContextManager implements ContextManager {
     else this.idleTimer ??= setInterval(this.removeWhenIdle, this.idleMs).unref();
   };
   private readonly removeWhenIdle = (): void => {
-    if (this.open === 0 && !this.opened) this.stopHooks();
-    this.opened = false;
+    if (this.open === 0 && performance.now() - this.lastOpened >= this.idleMs) this.stopHooks();
   };
 
   /**
@@ -106,7 +104,6 @@ export class ScopedContextManager implements ContextManager {
    */
   run<T>(context: Context, fn: () => T): T {
     this.open++;
-    this.opened = true;
     this.noteOpening();
     if (!this.removeHooks) this.startHooks();
     let result: T;
