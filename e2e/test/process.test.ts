@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { createTestContext, signedHeaders, type TestContext } from '@meridian/service/testing';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@meridian/service/testing';
-import { runBundle } from './stack.js';
+import { ROOT, runBundle } from './stack.js';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -61,6 +63,25 @@ describe('a service process', () => {
     } finally {
       run.child.kill('SIGKILL');
       await slowSignals.close();
+    }
+  });
+
+  it('with tracing on, ends on its own once it has nothing left to do', async () => {
+    // Nothing is sent: the script ends before any span could be.
+    const child = spawn(process.execPath, ['--import', join(ROOT, 'dist/apps/signals/telemetry.js'), '--input-type=module', '-e', "console.log('done')"], {
+      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    // A process kept alive by the tracing SDK would never exit: end it, and the test fails on its code.
+    const stuck = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    try {
+      expect(await exited).toBe(0);
+      expect(output).toBe('done\n');
+    } finally {
+      clearTimeout(stuck);
     }
   });
 

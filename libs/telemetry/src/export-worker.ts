@@ -57,7 +57,6 @@ export class ExportWorker {
   private start(): Worker {
     // Not the parent's --import of telemetry.js: the worker must not start an SDK of its own.
     const worker = new Worker(this.script, { execArgv: [] });
-    worker.unref();
     worker.on('message', (message: FromWorker) => {
       if (message.kind !== 'done') return;
       const settle = this.waiting.get(message.id);
@@ -75,6 +74,8 @@ export class ExportWorker {
     };
     worker.on('error', (error) => lost(error.message));
     worker.on('exit', (code) => lost(`exit code ${code}`));
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
     return worker;
   }
 
