@@ -24,11 +24,38 @@ const TELEMETRY = join(root, 'libs/telemetry/src/register.ts');
 const EXPORT_WORKER = join(root, 'libs/telemetry/src/otlp-export-worker.ts');
 const outdir = join(root, 'dist/apps', app);
 const externals = new Set<string>();
+const requireFromApp = createRequire(join(root, 'apps', app, 'package.json'));
 
 function packageName(specifier: string): string {
   const parts = specifier.split('/');
   return specifier.startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] as string);
 }
+
+/**
+ * The packages libs/telemetry/src/tracing.ts instruments. OpenTelemetry patches a package as
+ * require() loads it, and an `import` of it goes past that unless an ESM loader hook watches
+ * every import of the process; that hook made each traced process start about 0.8 s later and
+ * hold about 30 MB more (BENCHMARKS.md, tracing, session 19). So the bundles import these from a
+ * small module that loads them with require and exports what the package exports.
+ */
+const INSTRUMENTED = new Set(['pg', 'ioredis']);
+const requireInstrumented: Plugin = {
+  name: 'require-instrumented',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => (INSTRUMENTED.has(args.path) ? { path: args.path, namespace: 'require-instrumented' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'require-instrumented' }, (args) => {
+      externals.add(args.path);
+      const names = Object.keys(requireFromApp(args.path) as object).filter((name) => name !== 'default' && /^[A-Za-z_$][\w$]*$/.test(name));
+      const contents = [
+        "import { createRequire } from 'node:module';",
+        `const loaded = createRequire(import.meta.url)(${JSON.stringify(args.path)});`,
+        'export default loaded;',
+        names.length > 0 ? `export const { ${names.join(', ')} } = loaded;` : '',
+      ].join('\n');
+      return { contents, loader: 'js', resolveDir: root };
+    });
+  },
+};
 
 /** Keeps every bare import but our own workspace packages out of the bundle, and records it. */
 const externalThirdParty: Plugin = {
@@ -60,22 +87,21 @@ const result = await build({
   sourcemap: 'linked',
   splitting: false,
   legalComments: 'none',
-  plugins: [externalThirdParty],
+  plugins: [requireInstrumented, externalThirdParty],
   logLevel: 'warning',
   metafile: true,
 });
 
-const require = createRequire(join(root, 'apps', app, 'package.json'));
 function installedVersion(name: string): string {
   for (const from of [join(root, 'apps', app), root]) {
     const file = join(from, 'node_modules', name, 'package.json');
     if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
   }
-  return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(requireFromApp.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
 }
 
-// Loaded by name at run time (pino transports, the OpenTelemetry ESM hook), so no import shows them to esbuild.
-const LOADED_BY_NAME = ['pino-pretty', '@opentelemetry/instrumentation'];
+// Loaded by name at run time (pino transports), so no import shows them to esbuild.
+const LOADED_BY_NAME = ['pino-pretty'];
 for (const name of LOADED_BY_NAME) externals.add(name);
 const builtins = new Set((await import('node:module')).builtinModules);
 const dependencies = Object.fromEntries(

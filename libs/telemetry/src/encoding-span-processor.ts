@@ -1,11 +1,13 @@
 import { type Context, diag, TraceFlags } from '@opentelemetry/api';
-import { core, type resources, type tracing } from '@opentelemetry/sdk-node';
+import { globalErrorHandler } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { ExportWorker } from './export-worker.js';
 import { type EncodedSpans, encodeRequest, encodeSpan } from './otlp-json.js';
 import type { ServerSpanRecorder } from './server-span-sink.js';
 import { ServerSpanRecords } from './server-span-records.js';
 
-type Scope = tracing.ReadableSpan['instrumentationScope'];
+type Scope = ReadableSpan['instrumentationScope'];
 
 export interface BatchLimits {
   /** ms a span may wait for its batch to fill (OTEL_BSP_SCHEDULE_DELAY). */
@@ -42,7 +44,7 @@ export const batchLimitsFromEnv = (): BatchLimits => ({
  * It also takes the server spans of server-spans.ts, which are no SDK spans: those wait as plain
  * values (server-span-records.ts) and are written when their batch leaves.
  */
-export class EncodingSpanProcessor implements tracing.SpanProcessor, ServerSpanRecorder {
+export class EncodingSpanProcessor implements SpanProcessor, ServerSpanRecorder {
   // One resource and one scope per tracer in practice.
   private buffer: EncodedSpans = new Map();
   private buffered = 0;
@@ -60,12 +62,12 @@ export class EncodingSpanProcessor implements tracing.SpanProcessor, ServerSpanR
   constructor(
     private readonly worker: ExportWorker,
     private readonly limits: BatchLimits,
-    private readonly serverSpanOrigin: { resource: resources.Resource; scope: Scope },
+    private readonly serverSpanOrigin: { resource: Resource; scope: Scope },
   ) {}
 
-  onStart(_span: tracing.Span, _parentContext: Context): void {}
+  onStart(_span: Span, _parentContext: Context): void {}
 
-  onEnd(span: tracing.ReadableSpan): void {
+  onEnd(span: ReadableSpan): void {
     if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0 || !this.admit()) return;
     this.spansOf(span.resource, span.instrumentationScope).push(encodeSpan(span));
     this.added();
@@ -104,7 +106,7 @@ export class EncodingSpanProcessor implements tracing.SpanProcessor, ServerSpanR
     else this.timer ??= setTimeout(() => this.sendBuffered(), this.limits.scheduleDelay).unref();
   }
 
-  private spansOf(resource: resources.Resource, scope: Scope): string[] {
+  private spansOf(resource: Resource, scope: Scope): string[] {
     let scopes = this.buffer.get(resource);
     if (!scopes) this.buffer.set(resource, (scopes = new Map()));
     let spans = scopes.get(scope);
@@ -128,7 +130,7 @@ export class EncodingSpanProcessor implements tracing.SpanProcessor, ServerSpanR
     this.buffered = 0;
     this.inFlight += spans;
     const sent: Promise<void> = this.send(batch, spans)
-      .catch((error: unknown) => core.globalErrorHandler(error instanceof Error ? error : new Error(String(error))))
+      .catch((error: unknown) => globalErrorHandler(error instanceof Error ? error : new Error(String(error))))
       .finally(() => {
         this.inFlight -= spans;
         this.sending.delete(sent);

@@ -1,5 +1,7 @@
 import { type Attributes, type AttributeValue, type HrTime, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
-import { core, type resources, type tracing } from '@opentelemetry/sdk-node';
+import { hrTime } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 
 /**
  * OTLP/JSON (the ExportTraceServiceRequest of opentelemetry-proto, JSON mapping) written as text
@@ -13,7 +15,7 @@ import { core, type resources, type tracing } from '@opentelemetry/sdk-node';
 const HAS_IS_REMOTE = 0x100;
 const IS_REMOTE = 0x200;
 
-type Scope = tracing.ReadableSpan['instrumentationScope'];
+type Scope = ReadableSpan['instrumentationScope'];
 
 /** An HrTime as the decimal nanoseconds OTLP/JSON wants, without BigInt: seconds, then nine digits. */
 function nanos([seconds, nanoseconds]: HrTime): string {
@@ -45,7 +47,7 @@ const keyValues = (attributes: Attributes | Record<string, unknown>) =>
 
 /** What encodeSpan reads of a span: all a finished SDK span has that OTLP carries. */
 export type EncodableSpan = Pick<
-  tracing.ReadableSpan,
+  ReadableSpan,
   'name' | 'kind' | 'spanContext' | 'parentSpanContext' | 'startTime' | 'endTime' | 'attributes' | 'droppedAttributesCount' | 'events' | 'droppedEventsCount' | 'status' | 'links' | 'droppedLinksCount'
 >;
 
@@ -98,7 +100,7 @@ export function encodeServerSpan(traceId: string, spanId: string, parentSpanId: 
   // SpanKind.SERVER + 1; a parent is a caller in another process, so remote.
   return `{"traceId":"${traceId}","spanId":"${spanId}",${parentSpanId ? `"parentSpanId":"${parentSpanId}",` : ''}`
     + `"name":${JSON.stringify(route ? `${method} ${route}` : method)},"kind":2,`
-    + `"startTimeUnixNano":"${nanos(core.hrTime(start))}","endTimeUnixNano":"${nanos(core.hrTime(end))}",`
+    + `"startTimeUnixNano":"${nanos(hrTime(start))}","endTimeUnixNano":"${nanos(hrTime(end))}",`
     + `"attributes":[{"key":"http.request.method","value":{"stringValue":${JSON.stringify(method)}}},{"key":"url.path","value":{"stringValue":${JSON.stringify(path)}}},`
     + `${route ? `{"key":"http.route","value":{"stringValue":${JSON.stringify(route)}}},` : ''}{"key":"http.response.status_code","value":{"intValue":${statusCode}}}],`
     + `"droppedAttributesCount":0,"events":[],"droppedEventsCount":0,"status":{"code":${statusCode >= 500 ? SpanStatusCode.ERROR : SpanStatusCode.UNSET}},`
@@ -106,11 +108,11 @@ export function encodeServerSpan(traceId: string, spanId: string, parentSpanId: 
 }
 
 /** Encoded spans by resource, then by scope: what a processor collects for one request. */
-export type EncodedSpans = Map<resources.Resource, Map<Scope, string[]>>;
+export type EncodedSpans = Map<Resource, Map<Scope, string[]>>;
 
 const schemaUrl = (url: string | undefined) => (url ? `,"schemaUrl":${JSON.stringify(url)}` : '');
 
-const resourceJson = (resource: resources.Resource) =>
+const resourceJson = (resource: Resource) =>
   JSON.stringify({ attributes: keyValues(resource.attributes), droppedAttributesCount: 0, schemaUrl: resource.schemaUrl || undefined });
 
 // This API's scopes have a name and a version only.

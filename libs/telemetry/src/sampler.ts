@@ -1,7 +1,7 @@
 import { diag } from '@opentelemetry/api';
-import { tracing } from '@opentelemetry/sdk-node';
+import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, type Sampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 
-const parentBased = (root: tracing.Sampler): tracing.Sampler => new tracing.ParentBasedSampler({ root });
+const parentBased = (root: Sampler): Sampler => new ParentBasedSampler({ root });
 
 /** OTEL_TRACES_SAMPLER_ARG as a ratio; out of range or missing means 1, as in the SDK. */
 function ratioFrom(value: string | undefined): number {
@@ -17,30 +17,30 @@ const samplerName = (env: NodeJS.ProcessEnv) => env.OTEL_TRACES_SAMPLER?.trim() 
  * Whether `sampler` decides a request that has a caller exactly as the caller did: true of the
  * parent-based samplers samplerFromEnv builds (their delegates for a parent are the defaults).
  */
-export const followsCaller = (sampler: tracing.Sampler): boolean => sampler instanceof tracing.ParentBasedSampler;
+export const followsCaller = (sampler: Sampler): boolean => sampler instanceof ParentBasedSampler;
 
 /**
  * The sampler OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG name, built as the Node SDK builds
  * it from the same variables (parent-based always-on when unset or unknown). One object decides
  * for the SDK's own spans and for the server spans (server-spans.ts), so both agree.
  */
-export function samplerFromEnv(env: NodeJS.ProcessEnv = process.env): tracing.Sampler {
+export function samplerFromEnv(env: NodeJS.ProcessEnv = process.env): Sampler {
   const name = samplerName(env);
   switch (name) {
     case 'always_on':
-      return new tracing.AlwaysOnSampler();
+      return new AlwaysOnSampler();
     case 'always_off':
-      return new tracing.AlwaysOffSampler();
+      return new AlwaysOffSampler();
     case 'traceidratio':
-      return new tracing.TraceIdRatioBasedSampler(ratioFrom(env.OTEL_TRACES_SAMPLER_ARG));
+      return new TraceIdRatioBasedSampler(ratioFrom(env.OTEL_TRACES_SAMPLER_ARG));
     case 'parentbased_always_off':
-      return parentBased(new tracing.AlwaysOffSampler());
+      return parentBased(new AlwaysOffSampler());
     case 'parentbased_traceidratio':
-      return parentBased(new tracing.TraceIdRatioBasedSampler(ratioFrom(env.OTEL_TRACES_SAMPLER_ARG)));
+      return parentBased(new TraceIdRatioBasedSampler(ratioFrom(env.OTEL_TRACES_SAMPLER_ARG)));
     case 'parentbased_always_on':
-      return parentBased(new tracing.AlwaysOnSampler());
+      return parentBased(new AlwaysOnSampler());
     default:
       diag.error(`unknown OTEL_TRACES_SAMPLER "${name}"; using parentbased_always_on`);
-      return parentBased(new tracing.AlwaysOnSampler());
+      return parentBased(new AlwaysOnSampler());
   }
 }

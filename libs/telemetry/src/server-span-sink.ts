@@ -1,4 +1,4 @@
-import type { tracing } from '@opentelemetry/sdk-node';
+import type { IdGenerator, Sampler } from '@opentelemetry/sdk-trace';
 import type { ScopedContextManager } from './scoped-context.js';
 
 /** Where server spans go as their requests end (EncodingSpanProcessor). */
@@ -12,10 +12,10 @@ export interface ServerSpanRecorder {
 
 /** What server-spans.ts needs from the process's tracing setup (tracing.ts). */
 export interface ServerSpanSink {
-  sampler: tracing.Sampler;
+  sampler: Sampler;
   /** Whether `sampler` decides a request that has a caller as the caller did (followsCaller in sampler.ts). */
   followsCaller: boolean;
-  ids: tracing.IdGenerator;
+  ids: IdGenerator;
   recorder: ServerSpanRecorder;
   /** The process's context manager, which runs each route handler in a scope of its request's context. */
   contexts: ScopedContextManager;

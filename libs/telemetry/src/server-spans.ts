@@ -1,5 +1,5 @@
 import { type Attributes, type Context, ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
-import { tracing } from '@opentelemetry/sdk-node';
+import { SamplingDecision } from '@opentelemetry/sdk-trace';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { tagTraceIds, type TraceIds } from './context.js';
 import { type ServerSpanSink, serverSpanSink } from './server-span-sink.js';
@@ -97,7 +97,7 @@ export function traceRequests(app: FastifyInstance, { scopeHandlers = true, sink
     request[TRACE_ID] = traceId;
     request[PARENT_SPAN_ID] = caller ? caller.spanId : '';
     // Samplers get the method as the span's name: reading the route template costs Fastify an object per request.
-    const sampled = caller && followsCaller ? caller.sampled : sampler.shouldSample(callerContext(caller), traceId, request.method, SpanKind.SERVER, NO_ATTRIBUTES, []).decision === tracing.SamplingDecision.RECORD_AND_SAMPLED;
+    const sampled = caller && followsCaller ? caller.sampled : sampler.shouldSample(callerContext(caller), traceId, request.method, SpanKind.SERVER, NO_ATTRIBUTES, []).decision === SamplingDecision.RECORD_AND_SAMPLED;
     if (!sampled) return done();
     const spanId = ids.generateSpanId();
     request[SPAN_ID] = spanId;

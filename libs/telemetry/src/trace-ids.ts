@@ -1,4 +1,4 @@
-import type { tracing } from '@opentelemetry/sdk-node';
+import type { IdGenerator } from '@opentelemetry/sdk-trace';
 
 // Each byte as two lowercase hex digits.
 const BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
@@ -21,7 +21,7 @@ function randomHex(words: number): string {
  * Random trace and span ids as the SDK's RandomIdGenerator makes them (Math.random, lowercase hex),
  * written in JavaScript instead of through a Buffer: ids are made for every request.
  */
-export class HexIdGenerator implements tracing.IdGenerator {
+export class HexIdGenerator implements IdGenerator {
   generateTraceId(): string {
     return randomHex(4);
   }

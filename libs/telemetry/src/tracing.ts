@@ -1,8 +1,13 @@
 import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { context, type ContextManager, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, getNumberFromEnv, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { NodeSDK, resources } from '@opentelemetry/sdk-node';
+import { detectResources, envDetector, hostDetector, processDetector, type Resource, resourceFromAttributes } from '@opentelemetry/resources';
+import { type SpanLimits, TracerProvider } from '@opentelemetry/sdk-trace';
 import { batchLimitsFromEnv, EncodingSpanProcessor } from './encoding-span-processor.js';
 import { ExportWorker } from './export-worker.js';
 import { followsCaller, samplerFromEnv } from './sampler.js';
@@ -31,54 +36,64 @@ export function serviceName(entry = process.argv[1] ?? '', registerUrl = import.
  * the SDK) carry the very same one: these attributes, then what the environment, process and host
  * detectors find, then the service name.
  */
-function processResource(): resources.Resource {
-  const own = resources.resourceFromAttributes({
+function processResource(): Resource {
+  const own = resourceFromAttributes({
     'service.version': process.env.npm_package_version ?? '0.1.0',
     'deployment.environment.name': process.env.NODE_ENV ?? 'development',
     'service.instance.id': `${process.pid}@${process.env.HOSTNAME ?? 'localhost'}`,
   });
-  const detected = resources.detectResources({ detectors: [resources.envDetector, resources.processDetector, resources.hostDetector] });
-  return own.merge(detected).merge(resources.resourceFromAttributes({ 'service.name': serviceName() }));
+  const detected = detectResources({ detectors: [envDetector, processDetector, hostDetector] });
+  return own.merge(detected).merge(resourceFromAttributes({ 'service.name': serviceName() }));
 }
 
+/** The span limits the OTEL_SPAN_*_LIMIT and OTEL_ATTRIBUTE_*_LIMIT variables set; the SDK's defaults for the rest. */
+export const spanLimitsFromEnv = (): SpanLimits => ({
+  attributeCountLimit: getNumberFromEnv('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT') ?? getNumberFromEnv('OTEL_ATTRIBUTE_COUNT_LIMIT'),
+  attributeValueLengthLimit: getNumberFromEnv('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? getNumberFromEnv('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'),
+  eventCountLimit: getNumberFromEnv('OTEL_SPAN_EVENT_COUNT_LIMIT'),
+  linkCountLimit: getNumberFromEnv('OTEL_SPAN_LINK_COUNT_LIMIT'),
+});
+
 /**
- * Starts the OpenTelemetry SDK when OTEL_EXPORTER_OTLP_ENDPOINT is set: spans written as OTLP/JSON
- * as they end and sent in batches from a worker thread (encoding-span-processor.ts), the sampler
- * OTEL_TRACES_SAMPLER(_ARG) names, and the pg and ioredis instrumentations. Server spans come from
- * Fastify hooks (server-spans.ts), which find the sampler and the processor through
- * registerServerSpanSink, and the gateway sends `traceparent` itself: the generic http and undici
- * instrumentations and @fastify/otel (a span per hook) cost more per request than a whole cached
- * read. Web servers carry contexts across awaits only in their route handlers, with promise
- * hooks (scoped-context.ts); queue workers, whose jobs run long, keep the SDK's AsyncLocalStorage
- * manager. Without an endpoint nothing runs.
+ * Starts OpenTelemetry's tracing SDK when OTEL_EXPORTER_OTLP_ENDPOINT is set: spans written as
+ * OTLP/JSON as they end and sent in batches from a worker thread (encoding-span-processor.ts), the
+ * sampler OTEL_TRACES_SAMPLER(_ARG) names, W3C trace context and baggage as the propagators, and
+ * the pg and ioredis instrumentations. Server spans come from Fastify hooks (server-spans.ts),
+ * which find the sampler and the processor through registerServerSpanSink, and the gateway sends
+ * `traceparent` itself: the generic http and undici instrumentations and @fastify/otel (a span per
+ * hook) cost more per request than a whole cached read. Web servers carry contexts across awaits
+ * only in their route handlers, with promise hooks (scoped-context.ts); queue workers, whose jobs
+ * run long, keep AsyncLocalStorage. Without an endpoint nothing runs.
+ *
+ * Why the tracer provider rather than @opentelemetry/sdk-node's NodeSDK, which does the same
+ * steps: NodeSDK loads every exporter it could be configured with (gRPC, protobuf, Zipkin,
+ * Prometheus, metrics and logs SDKs) whether used or not, which made each traced process start
+ * about 0.4 s later and hold about 7 MB more heap (BENCHMARKS.md, tracing, session 19).
  */
-export function startTracing(): NodeSDK | undefined {
+export function startTracing(): TracerProvider | undefined {
   if (!process.env.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined;
-  // Metrics are scraped from GET /metrics and logs go to stdout: only traces go over OTLP.
-  process.env.OTEL_METRICS_EXPORTER ??= 'none';
-  process.env.OTEL_LOGS_EXPORTER ??= 'none';
   const resource = processResource();
   const sampler = samplerFromEnv();
   const ids = new HexIdGenerator();
   // The worker's script is built beside telemetry.js (tools/build/bundle.ts).
-  const contexts = runsWorkers() ? undefined : new ScopedContextManager();
+  const scoped = runsWorkers() ? undefined : new ScopedContextManager();
   const processor = new EncodingSpanProcessor(new ExportWorker(new URL('./otlp-export-worker.js', import.meta.url)), batchLimitsFromEnv(), { resource, scope: { name: 'meridian-http' } });
-  const sdk = new NodeSDK({
-    resource,
-    autoDetectResources: false,
-    sampler,
-    idGenerator: ids,
-    spanProcessors: [processor],
-    ...(contexts ? { contextManager: contexts } : {}),
+  const provider = new TracerProvider({ resource, sampler, idGenerator: ids, spanLimits: spanLimitsFromEnv(), spanProcessors: [processor] });
+  const contexts: ContextManager = scoped ?? new AsyncLocalStorageContextManager();
+  context.setGlobalContextManager(contexts.enable());
+  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  trace.setGlobalTracerProvider(provider);
+  registerInstrumentations({
+    tracerProvider: provider,
     instrumentations: [
       new PgInstrumentation({ requireParentSpan: true }),
       new IORedisInstrumentation({ requireParentSpan: true }),
     ],
   });
-  sdk.start();
-  if (contexts) registerServerSpanSink({ sampler, followsCaller: followsCaller(sampler), ids, recorder: processor, contexts });
+  if (scoped) registerServerSpanSink({ sampler, followsCaller: followsCaller(sampler), ids, recorder: processor, contexts: scoped });
   // Spans still buffered are sent before the process ends.
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void sdk.shutdown().catch(() => undefined));
-  process.once('beforeExit', () => void sdk.shutdown().catch(() => undefined));
-  return sdk;
+  const shutdown = () => void provider.shutdown().catch(() => undefined);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, shutdown);
+  process.once('beforeExit', shutdown);
+  return provider;
 }

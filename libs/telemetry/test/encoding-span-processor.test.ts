@@ -1,5 +1,7 @@
 import { diag, DiagLogLevel } from '@opentelemetry/api';
-import { core, resources, tracing } from '@opentelemetry/sdk-node';
+import * as core from '@opentelemetry/core';
+import * as resources from '@opentelemetry/resources';
+import * as tracing from '@opentelemetry/sdk-trace';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BatchLimits, EncodingSpanProcessor } from '../src/encoding-span-processor.js';
 import { ExportWorker } from '../src/export-worker.js';
@@ -18,7 +20,7 @@ function setUp(limits: BatchLimits, sampler: tracing.Sampler = new tracing.Alway
   const resource = resources.resourceFromAttributes({ 'service.name': 'meridian-test' });
   const processor = new EncodingSpanProcessor(new ExportWorker(worker.script), limits, { resource, scope: { name: 'meridian-http' } });
   processors.push(processor);
-  const provider = new tracing.BasicTracerProvider({ resource, sampler, spanProcessors: [processor] });
+  const provider = new tracing.TracerProvider({ resource, sampler, spanProcessors: [processor] });
   const end = (scope: string, ...names: string[]) => names.forEach((name) => provider.getTracer(scope).startSpan(name).end());
   return { processor, end };
 }

@@ -1,15 +1,17 @@
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { core, resources, tracing } from '@opentelemetry/sdk-node';
+import * as core from '@opentelemetry/core';
+import * as resources from '@opentelemetry/resources';
+import * as tracing from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
 import { type EncodableSpan, type EncodedSpans, encodeRequest, encodeServerSpan, encodeSpan } from '../src/otlp-json.js';
 
 /** Finished spans of every shape the encoder handles, from two scopes of one resource. */
 function finishedSpans(): tracing.ReadableSpan[] {
   const memory = new tracing.InMemorySpanExporter();
-  const provider = new tracing.BasicTracerProvider({
+  const provider = new tracing.TracerProvider({
     resource: resources.resourceFromAttributes({ 'service.name': 'meridian-test', 'service.instance.id': '1@host', 'process.pid': 42 }),
-    spanProcessors: [new tracing.SimpleSpanProcessor(memory)],
+    spanProcessors: [new tracing.SimpleSpanProcessor({ exporter: memory })],
   });
   const http = provider.getTracer('meridian-http', '1.2.3');
   const pg = provider.getTracer('pg');

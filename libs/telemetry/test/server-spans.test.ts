@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { tracing } from '@opentelemetry/sdk-node';
+import * as tracing from '@opentelemetry/sdk-trace';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { logTraceIds, outgoingTraceparent, requestTraceIds, traceRequests } from '../src/index.js';

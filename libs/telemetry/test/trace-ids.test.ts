@@ -1,4 +1,4 @@
-import { core } from '@opentelemetry/sdk-node';
+import * as core from '@opentelemetry/core';
 import { describe, expect, it, vi } from 'vitest';
 import { HexIdGenerator, parseTraceparent } from '../src/trace-ids.js';
 
