@@ -38,11 +38,11 @@ function packageName(specifier: string): string {
  * hold about 30 MB more (BENCHMARKS.md, tracing, session 19). So the bundles import these from a
  * small module that loads them with require and exports what the package exports.
  */
-const INSTRUMENTED = new Set(['pg', 'ioredis']);
+const INSTRUMENTED = /^(pg|ioredis)$/;
 const requireInstrumented: Plugin = {
   name: 'require-instrumented',
   setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) => (INSTRUMENTED.has(args.path) ? { path: args.path, namespace: 'require-instrumented' } : undefined));
+    b.onResolve({ filter: INSTRUMENTED }, (args) => ({ path: args.path, namespace: 'require-instrumented' }));
     b.onLoad({ filter: /.*/, namespace: 'require-instrumented' }, (args) => {
       externals.add(args.path);
       const names = Object.keys(requireFromApp(args.path) as object).filter((name) => name !== 'default' && /^[A-Za-z_$][\w$]*$/.test(name));

@@ -1,11 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spanLimitsFromEnv } from '../src/tracing.js';
 
-const VARIABLES = ['OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', 'OTEL_ATTRIBUTE_COUNT_LIMIT', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'OTEL_SPAN_LINK_COUNT_LIMIT'];
-
-afterEach(() => {
+const VARIABLES = ['ATTRIBUTE_COUNT', 'ATTRIBUTE_VALUE_LENGTH', 'EVENT_COUNT', 'LINK_COUNT'].flatMap((limit) => [`OTEL_SPAN_${limit}_LIMIT`, `OTEL_${limit}_LIMIT`]);
+// Whatever the shell that runs the tests has set is no part of them.
+const clear = () => {
   for (const name of VARIABLES) Reflect.deleteProperty(process.env, name);
-});
+};
+beforeEach(clear);
+afterEach(clear);
 
 describe('spanLimitsFromEnv', () => {
   it('reads the span limits, a span-specific variable before the general one', () => {
