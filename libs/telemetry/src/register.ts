@@ -4,7 +4,9 @@
  * The bundles load those with require (tools/build/bundle.ts), which is where the
  * instrumentations patch them: no ESM loader hook is registered.
  */
-if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT) {
+import { tracingEnabled } from './enabled.js';
+
+if (tracingEnabled()) {
   const { startTracing } = await import('./tracing.js');
   startTracing();
 }

@@ -34,9 +34,6 @@ const callerContext = (caller: Caller | undefined): Context => (caller ? spanCon
 /** What traceRequests keeps on each request; SPAN_ID is '' unless the request is sampled, PARENT_SPAN_ID '' without a caller. */
 type Traced = FastifyRequest & { [TRACE_ID]: string; [SPAN_ID]: string; [PARENT_SPAN_ID]: string; [START]: number };
 
-/** Whether this process started the SDK (libs/telemetry/src/register.ts). */
-export const tracingEnabled = (): boolean => process.env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined && process.env.OTEL_EXPORTER_OTLP_ENDPOINT !== '';
-
 /** The ids of the request's own span when it is sampled (exported); else undefined. */
 export function requestTraceIds(request: FastifyRequest): TraceIds | undefined {
   const traced = request as Traced;

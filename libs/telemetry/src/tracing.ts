@@ -8,6 +8,7 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { detectResources, envDetector, hostDetector, processDetector, type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import { type SpanLimits, TracerProvider } from '@opentelemetry/sdk-trace';
+import { tracingEnabled } from './enabled.js';
 import { batchLimitsFromEnv, EncodingSpanProcessor } from './encoding-span-processor.js';
 import { ExportWorker } from './export-worker.js';
 import { followsCaller, samplerFromEnv } from './sampler.js';
@@ -55,7 +56,7 @@ export const spanLimitsFromEnv = (): SpanLimits => ({
 });
 
 /**
- * Starts OpenTelemetry's tracing SDK when OTEL_EXPORTER_OTLP_ENDPOINT is set: spans written as
+ * Starts OpenTelemetry's tracing SDK when tracing is enabled (enabled.ts): spans written as
  * OTLP/JSON as they end and sent in batches from a worker thread (encoding-span-processor.ts), the
  * sampler OTEL_TRACES_SAMPLER(_ARG) names, W3C trace context and baggage as the propagators, and
  * the pg and ioredis instrumentations. Server spans come from Fastify hooks (server-spans.ts),
@@ -63,7 +64,7 @@ export const spanLimitsFromEnv = (): SpanLimits => ({
  * `traceparent` itself: the generic http and undici instrumentations and @fastify/otel (a span per
  * hook) cost more per request than a whole cached read. Web servers carry contexts across awaits
  * only in their route handlers, with promise hooks (scoped-context.ts); queue workers, whose jobs
- * run long, keep AsyncLocalStorage. Without an endpoint nothing runs.
+ * run long, keep AsyncLocalStorage. Otherwise nothing runs.
  *
  * Why the tracer provider rather than @opentelemetry/sdk-node's NodeSDK, which does the same
  * steps: NodeSDK loads every exporter it could be configured with (gRPC, protobuf, Zipkin,
@@ -71,7 +72,7 @@ export const spanLimitsFromEnv = (): SpanLimits => ({
  * about 0.4 s later and hold about 7 MB more heap (BENCHMARKS.md, tracing, session 19).
  */
 export function startTracing(): TracerProvider | undefined {
-  if (!process.env.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined;
+  if (!tracingEnabled()) return undefined;
   const resource = processResource();
   const sampler = samplerFromEnv();
   const ids = new HexIdGenerator();
