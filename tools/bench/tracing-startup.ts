@@ -10,10 +10,12 @@
  * With BENCH_SECOND_ROOT=<checkout> a third mode runs that checkout's build with tracing on:
  * two builds side by side.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { migrate } from '@meridian/db/migrate';
 import { createTestContext } from '@meridian/service/testing';
+import { parsePrometheusText, sampleValue } from '@meridian/telemetry';
+import { waitLive } from '../stack/processes.js';
 import { median } from './lib/interleave.js';
 import { log, ROOT } from './lib/load.js';
 import { benchEnv } from './lib/stack.js';
@@ -40,38 +42,21 @@ const modes: Mode[] = [
   ...(secondRoot ? [{ label: `on, ${secondRoot}`, root: secondRoot, tracing: true }] : []),
 ];
 
-/** A gauge's value from Prometheus text, in MB. */
-function gaugeMb(metrics: string, name: string): number {
-  const line = metrics.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  if (!line) throw new Error(`/metrics has no ${name}`);
-  return Number(line.slice(line.lastIndexOf(' ') + 1)) / 1e6;
-}
-
-/** Polls /health/live every 5 ms: the usual 200 ms poll would be coarser than what is measured. */
-async function untilLive(url: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the signals service exited (code ${child.exitCode}) before it was live`);
-    try {
-      if ((await fetch(`${url}/health/live`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`the signals service was not live at ${url} within ${timeoutMs} ms`);
-}
-
 async function measure(mode: Mode, env: NodeJS.ProcessEnv): Promise<Reading> {
   const dir = join(mode.root, 'dist/apps/signals');
   const started = performance.now();
   const child = spawn(process.execPath, ['--import', join(dir, 'telemetry.js'), join(dir, 'main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     const url = `http://127.0.0.1:${ports.signals}`;
-    await untilLive(url, child);
+    // Asked every 5 ms: the usual 200 ms would be coarser than what is measured.
+    if ((await waitLive([url], 30_000, 5)).length > 0) {
+      const exited = child.exitCode === null ? '' : ` (it exited with code ${child.exitCode})`;
+      throw new Error(`the signals service of ${mode.root} was not live within 30 s${exited}; run \`npm run build\` there first`);
+    }
     const msToLive = performance.now() - started;
-    const metrics = await (await fetch(`${url}/metrics`)).text();
-    return { msToLive, rssMb: gaugeMb(metrics, 'process_resident_memory_bytes') };
+    const rss = sampleValue(parsePrometheusText(await (await fetch(`${url}/metrics`)).text()), 'process_resident_memory_bytes');
+    if (rss === undefined) throw new Error('/metrics of the signals service has no process_resident_memory_bytes');
+    return { msToLive, rssMb: rss / 1e6 };
   } finally {
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');

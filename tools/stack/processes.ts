@@ -68,8 +68,8 @@ export function startProcesses(specs: ProcessSpec[], env: NodeJS.ProcessEnv, opt
   };
 }
 
-/** Waits until each URL answers /health/live, or the deadline passes. */
-export async function waitLive(urls: string[], timeoutMs: number): Promise<string[]> {
+/** Waits until each URL answers /health/live, or the deadline passes; asks again every `pollMs`. */
+export async function waitLive(urls: string[], timeoutMs: number, pollMs = 200): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   const pending = new Set(urls);
   while (pending.size > 0 && Date.now() < deadline) {
@@ -80,7 +80,7 @@ export async function waitLive(urls: string[], timeoutMs: number): Promise<strin
         // not listening yet
       }
     }
-    if (pending.size > 0) await new Promise((r) => setTimeout(r, 200));
+    if (pending.size > 0) await new Promise((r) => setTimeout(r, pollMs));
   }
   return [...pending];
 }
