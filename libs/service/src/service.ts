@@ -62,9 +62,16 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  // First of all hooks and before any route, so that every handler is wrapped in its request's context.
-  // The cast drops the TypeBox type provider, which only types schemas; these hooks use none.
-  if (tracingEnabled()) traceRequests(app as unknown as FastifyInstance, { scopeHandlers: options.scopeHandlers ?? true });
+  // Before any route, so that every handler is wrapped in its request's context. The cast drops
+  // the TypeBox type provider, which only types schemas; tracing uses none.
+  const tracing = tracingEnabled() ? traceRequests(app as unknown as FastifyInstance, { scopeHandlers: options.scopeHandlers ?? true }) : undefined;
+  // First of all hooks, so that what later hooks log names the trace. A callback hook where
+  // nothing is awaited: an async hook costs a promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
+    tracing?.start(request, reply);
+    reply.header('x-request-id', request.id);
+    done();
+  });
 
   const ownsDb = !options.db;
   const ownsRedis = !options.redis;
@@ -90,11 +97,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   installProblemHandlers(app);
   if (options.internalAuth !== false) requireInternalAuth(app);
 
-  // Callback hooks where nothing is awaited: an async hook costs a promise per request.
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    done();
-  });
   // Responses finished while closing end their keep-alive connection, or close would wait on it.
   let closing = false;
   app.addHook('preClose', async () => {
@@ -102,6 +104,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   });
   app.addHook('onResponse', (request, reply, done) => {
     metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+    tracing?.end(request, reply);
     done();
   });
   app.addHook('onSend', (_request, reply, payload, done) => {

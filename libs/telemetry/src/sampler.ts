@@ -1,7 +1,6 @@
 import { diag } from '@opentelemetry/api';
 import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, type Sampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
-
-const parentBased = (root: Sampler): Sampler => new ParentBasedSampler({ root });
+import { ratioBound } from './trace-ids.js';
 
 /** OTEL_TRACES_SAMPLER_ARG as a ratio; out of range or missing means 1, as in the SDK. */
 function ratioFrom(value: string | undefined): number {
@@ -12,35 +11,46 @@ function ratioFrom(value: string | undefined): number {
 }
 
 const samplerName = (env: NodeJS.ProcessEnv) => env.OTEL_TRACES_SAMPLER?.trim() || 'parentbased_always_on';
+const PARENT_BASED = 'parentbased_';
+
+/** How the process samples, as OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG say. */
+export interface Sampling {
+  /** For the SDK's own spans (pg, ioredis, BullMQ). */
+  sampler: Sampler;
+  /**
+   * Whether a request with a caller is decided as the caller decided (the parent-based samplers,
+   * whose delegates for a parent are the defaults); else it is decided by `rootBound` as a root is.
+   */
+  followsCaller: boolean;
+  /**
+   * The ratio as a bound on a trace id's key (traceKey in trace-ids.ts): a trace is sampled when
+   * its key is below it, exactly as the SDK's TraceIdRatioBasedSampler decides; 2^32 for
+   * always_on, 0 for always_off. server-spans.ts decides its requests with it without the SDK's
+   * sampler, whose checks and objects cost each request about as much as the rest of the decision.
+   */
+  rootBound: number;
+}
 
 /**
- * Whether `sampler` decides a request that has a caller exactly as the caller did: true of the
- * parent-based samplers samplerFromEnv builds (their delegates for a parent are the defaults).
+ * The sampling OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG name, built as the Node SDK builds
+ * its sampler from the same variables (parent-based always-on when unset or unknown). The server
+ * spans (server-spans.ts) and the SDK's spans decide alike.
  */
-export const followsCaller = (sampler: Sampler): boolean => sampler instanceof ParentBasedSampler;
-
-/**
- * The sampler OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG name, built as the Node SDK builds
- * it from the same variables (parent-based always-on when unset or unknown). One object decides
- * for the SDK's own spans and for the server spans (server-spans.ts), so both agree.
- */
-export function samplerFromEnv(env: NodeJS.ProcessEnv = process.env): Sampler {
+export function samplingFromEnv(env: NodeJS.ProcessEnv = process.env): Sampling {
   const name = samplerName(env);
-  switch (name) {
-    case 'always_on':
-      return new AlwaysOnSampler();
-    case 'always_off':
-      return new AlwaysOffSampler();
-    case 'traceidratio':
-      return new TraceIdRatioBasedSampler(ratioFrom(env.OTEL_TRACES_SAMPLER_ARG));
-    case 'parentbased_always_off':
-      return parentBased(new AlwaysOffSampler());
-    case 'parentbased_traceidratio':
-      return parentBased(new TraceIdRatioBasedSampler(ratioFrom(env.OTEL_TRACES_SAMPLER_ARG)));
-    case 'parentbased_always_on':
-      return parentBased(new AlwaysOnSampler());
-    default:
-      diag.error(`unknown OTEL_TRACES_SAMPLER "${name}"; using parentbased_always_on`);
-      return parentBased(new AlwaysOnSampler());
+  const followsCaller = name.startsWith(PARENT_BASED);
+  const root = followsCaller ? name.slice(PARENT_BASED.length) : name;
+  let ratio: number;
+  let sampler: Sampler;
+  if (root === 'always_on' || root === 'always_off') {
+    ratio = root === 'always_on' ? 1 : 0;
+    sampler = ratio === 1 ? new AlwaysOnSampler() : new AlwaysOffSampler();
+  } else if (root === 'traceidratio') {
+    ratio = ratioFrom(env.OTEL_TRACES_SAMPLER_ARG);
+    sampler = new TraceIdRatioBasedSampler(ratio);
+  } else {
+    diag.error(`unknown OTEL_TRACES_SAMPLER "${name}"; using parentbased_always_on`);
+    return { sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }), followsCaller: true, rootBound: ratioBound(1) };
   }
+  return { sampler: followsCaller ? new ParentBasedSampler({ root: sampler }) : sampler, followsCaller, rootBound: ratioBound(ratio) };
 }

@@ -1,5 +1,6 @@
-import type { IdGenerator, Sampler } from '@opentelemetry/sdk-trace';
+import type { Sampling } from './sampler.js';
 import type { ScopedContextManager } from './scoped-context.js';
+import type { HexIdGenerator } from './trace-ids.js';
 
 /** Where server spans go as their requests end (EncodingSpanProcessor). */
 export interface ServerSpanRecorder {
@@ -11,11 +12,9 @@ export interface ServerSpanRecorder {
 }
 
 /** What server-spans.ts needs from the process's tracing setup (tracing.ts). */
-export interface ServerSpanSink {
-  sampler: Sampler;
-  /** Whether `sampler` decides a request that has a caller as the caller did (followsCaller in sampler.ts). */
-  followsCaller: boolean;
-  ids: IdGenerator;
+export interface ServerSpanSink extends Pick<Sampling, 'followsCaller' | 'rootBound'> {
+  /** The SDK's generator too: a new trace's key (lastTraceKey) decides it by `rootBound`. */
+  ids: HexIdGenerator;
   recorder: ServerSpanRecorder;
   /** The process's context manager, which runs each route handler in a scope of its request's context. */
   contexts: ScopedContextManager;

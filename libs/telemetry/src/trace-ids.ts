@@ -1,33 +1,67 @@
+import { randomFillSync } from 'node:crypto';
 import type { IdGenerator } from '@opentelemetry/sdk-trace';
 
-// Each byte as two lowercase hex digits.
-const BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
-const hexByte = (value: number) => BYTES[value & 0xff] as string;
-
-/** `words` random 32-bit words as lowercase hex: one Math.random per four bytes. */
-function randomHex(words: number): string {
-  let id = '';
-  let zero = true;
-  for (let i = 0; i < words; i++) {
-    const word = (Math.random() * 0x1_0000_0000) >>> 0;
-    if (word !== 0) zero = false;
-    id += hexByte(word >>> 24) + hexByte(word >>> 16) + hexByte(word >>> 8) + hexByte(word);
-  }
-  // An id of zeros is invalid in W3C trace context, as in the SDK's generator.
-  return zero ? `${id.slice(0, -2)}01` : id;
-}
+// Random bytes drawn at a time: a trace id takes 16, a span id 8.
+const POOL_BYTES = 4096;
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
 
 /**
- * Random trace and span ids as the SDK's RandomIdGenerator makes them (Math.random, lowercase hex),
- * written in JavaScript instead of through a Buffer: ids are made for every request.
+ * What the SDK's TraceIdRatioBasedSampler compares with its bound (ratioBound): the XOR of the
+ * trace id's four 32-bit words.
+ */
+export function traceKey(traceId: string): number {
+  let key = 0;
+  for (let at = 0; at < 32; at += 8) key = (key ^ Number.parseInt(traceId.slice(at, at + 8), 16)) >>> 0;
+  return key;
+}
+
+/** The bound below which TraceIdRatioBasedSampler(ratio) samples a trace's key, as the SDK computes it. */
+export const ratioBound = (ratio: number): number => (ratio >= 1 ? 0x1_0000_0000 : ratio <= 0 ? 0 : Math.floor(ratio * 0xffffffff));
+
+/**
+ * Random trace and span ids in lowercase hex, cut from a pool of random bytes that is refilled
+ * 4 KB at a time and hex-encoded by Buffer: ids are made for every request, and this costs about
+ * half of writing Math.random words out digit by digit (the SDK's RandomIdGenerator goes through
+ * a Buffer per id). An id of zeros, invalid in W3C trace context, ends in 01 instead, as in the SDK.
  */
 export class HexIdGenerator implements IdGenerator {
+  /**
+   * traceKey of the trace id made last, read from its bytes before they were encoded. Kept here
+   * rather than returned with the id so that no object is made per request; read it at once.
+   */
+  lastTraceKey = 0;
+  private readonly pool = Buffer.allocUnsafe(POOL_BYTES);
+  private offset = POOL_BYTES;
+
+  /** `fill` puts random bytes in the pool (tests give their own). */
+  constructor(private readonly fill: (pool: Buffer) => unknown = randomFillSync) {}
+
   generateTraceId(): string {
-    return randomHex(4);
+    const at = this.take(16);
+    const pool = this.pool;
+    this.lastTraceKey = (pool.readUInt32BE(at) ^ pool.readUInt32BE(at + 4) ^ pool.readUInt32BE(at + 8) ^ pool.readUInt32BE(at + 12)) >>> 0;
+    const id = pool.toString('hex', at, at + 16);
+    if (id !== ZERO_TRACE_ID) return id;
+    this.lastTraceKey = 1;
+    return `${ZERO_TRACE_ID.slice(2)}01`;
   }
 
   generateSpanId(): string {
-    return randomHex(2);
+    const at = this.take(8);
+    const id = this.pool.toString('hex', at, at + 8);
+    return id === ZERO_SPAN_ID ? `${ZERO_SPAN_ID.slice(2)}01` : id;
+  }
+
+  /** Where the next `bytes` random bytes start in the pool. */
+  private take(bytes: number): number {
+    if (this.offset + bytes > POOL_BYTES) {
+      this.fill(this.pool);
+      this.offset = 0;
+    }
+    const at = this.offset;
+    this.offset += bytes;
+    return at;
   }
 }
 

@@ -11,7 +11,7 @@ import { type SpanLimits, TracerProvider } from '@opentelemetry/sdk-trace';
 import { tracingEnabled } from './enabled.js';
 import { batchLimitsFromEnv, EncodingSpanProcessor } from './encoding-span-processor.js';
 import { ExportWorker } from './export-worker.js';
-import { followsCaller, samplerFromEnv } from './sampler.js';
+import { samplingFromEnv } from './sampler.js';
 import { ScopedContextManager } from './scoped-context.js';
 import { registerServerSpanSink } from './server-span-sink.js';
 import { HexIdGenerator } from './trace-ids.js';
@@ -60,7 +60,7 @@ export const spanLimitsFromEnv = (): SpanLimits => ({
  * OTLP/JSON as they end and sent in batches from a worker thread (encoding-span-processor.ts), the
  * sampler OTEL_TRACES_SAMPLER(_ARG) names, W3C trace context and baggage as the propagators, and
  * the pg and ioredis instrumentations. Server spans come from Fastify hooks (server-spans.ts),
- * which find the sampler and the processor through registerServerSpanSink, and the gateway sends
+ * which find how to sample and the processor through registerServerSpanSink, and the gateway sends
  * `traceparent` itself: the generic http and undici instrumentations and @fastify/otel (a span per
  * hook) cost more per request than a whole cached read. Web servers carry contexts across awaits
  * only in their route handlers, with promise hooks (scoped-context.ts); queue workers, whose jobs
@@ -74,7 +74,7 @@ export const spanLimitsFromEnv = (): SpanLimits => ({
 export function startTracing(): TracerProvider | undefined {
   if (!tracingEnabled()) return undefined;
   const resource = processResource();
-  const sampler = samplerFromEnv();
+  const { sampler, followsCaller, rootBound } = samplingFromEnv();
   const ids = new HexIdGenerator();
   // The worker's script is built beside telemetry.js (tools/build/bundle.ts).
   const scoped = runsWorkers() ? undefined : new ScopedContextManager();
@@ -91,7 +91,7 @@ export function startTracing(): TracerProvider | undefined {
       new IORedisInstrumentation({ requireParentSpan: true }),
     ],
   });
-  if (scoped) registerServerSpanSink({ sampler, followsCaller: followsCaller(sampler), ids, recorder: processor, contexts: scoped });
+  if (scoped) registerServerSpanSink({ followsCaller, rootBound, ids, recorder: processor, contexts: scoped });
   // Spans still buffered are sent before the process ends.
   const shutdown = () => void provider.shutdown().catch(() => undefined);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, shutdown);

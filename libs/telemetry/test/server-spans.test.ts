@@ -4,7 +4,7 @@ import * as tracing from '@opentelemetry/sdk-trace';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { logTraceIds, outgoingTraceparent, requestTraceIds, traceRequests } from '../src/index.js';
-import { followsCaller, samplerFromEnv } from '../src/sampler.js';
+import { samplingFromEnv } from '../src/sampler.js';
 import { ScopedContextManager } from '../src/scoped-context.js';
 import type { ServerSpanRecorder, ServerSpanSink } from '../src/server-span-sink.js';
 import { HexIdGenerator } from '../src/trace-ids.js';
@@ -38,10 +38,10 @@ const contexts = new ScopedContextManager();
 beforeAll(() => void context.setGlobalContextManager(contexts));
 afterAll(() => void context.disable());
 
-/** What tracing.ts registers, with the sampler `env` names and `recorder`. */
+/** What tracing.ts registers, with the sampling `env` names and `recorder`. */
 function sinkFor(env: NodeJS.ProcessEnv, recorder: ServerSpanRecorder): ServerSpanSink {
-  const sampler = samplerFromEnv(env);
-  return { sampler, followsCaller: followsCaller(sampler), ids: new HexIdGenerator(), recorder, contexts };
+  const { followsCaller, rootBound } = samplingFromEnv(env);
+  return { followsCaller, rootBound, ids: new HexIdGenerator(), recorder, contexts };
 }
 
 type SpanIds = { traceId: string; spanId: string; traceFlags: number } | null;
@@ -61,7 +61,16 @@ async function tracedApp(sink: ServerSpanSink, lines: Record<string, unknown>[],
     },
   });
   const app = Fastify({ logger: { level: 'info', mixin: logTraceIds, stream } });
-  traceRequests(app, { scopeHandlers, sink });
+  // As createService calls the steps, from hooks of its own.
+  const tracing = traceRequests(app, { scopeHandlers, sink });
+  app.addHook('onRequest', (request, reply, done) => {
+    tracing.start(request, reply);
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    tracing.end(request, reply);
+    done();
+  });
   app.route({ method: ['GET', 'POST'], url: '/work/:id', handler: async (request, reply) => {
     const active = trace.getSpanContext(context.active()) ?? null;
     await tick();
@@ -197,6 +206,27 @@ describe('server spans at a ratio', () => {
     await app.close();
     expect(response.headers['x-trace-id']).toBeUndefined();
     expect(recorder.spans).toEqual([]);
+  });
+
+  it("decides a caller's trace by its id's key when the sampler is not parent-based, as the SDK's sampler does", async () => {
+    const recorder = collector();
+    const app = await tracedApp(sinkFor({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.5' }, recorder), []);
+    const reference = new tracing.TraceIdRatioBasedSampler(0.5);
+    const ids = new HexIdGenerator();
+    const decisions: boolean[] = [];
+    for (let i = 0; i < 40; i++) {
+      const traceId = ids.generateTraceId();
+      // Unsampled callers: only the ratio can sample these.
+      const response = await app.inject({ url: '/work/1', headers: { traceparent: `00-${traceId}-b7ad6b7169203331-00` } });
+      const expected = reference.shouldSample(ROOT_CONTEXT, traceId).decision === tracing.SamplingDecision.RECORD_AND_SAMPLED;
+      expect(response.headers['x-trace-id'] !== undefined, traceId).toBe(expected);
+      decisions.push(expected);
+    }
+    await app.close();
+    expect(recorder.spans.every((span) => span.parentSpanId === 'b7ad6b7169203331')).toBe(true);
+    expect(recorder.spans).toHaveLength(decisions.filter(Boolean).length);
+    // Both outcomes occur (failing odds 2 in 10^12).
+    expect(new Set(decisions).size).toBe(2);
   });
 
   it('refuses to start without the tracing SDK, saying how to start it', () => {

@@ -1,6 +1,9 @@
+import { randomFillSync } from 'node:crypto';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
 import * as core from '@opentelemetry/core';
-import { describe, expect, it, vi } from 'vitest';
-import { HexIdGenerator, parseTraceparent } from '../src/trace-ids.js';
+import { SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
+import { describe, expect, it } from 'vitest';
+import { HexIdGenerator, parseTraceparent, ratioBound, traceKey } from '../src/trace-ids.js';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const SPAN = 'b7ad6b7169203331';
@@ -45,14 +48,46 @@ describe('HexIdGenerator', () => {
   });
 
   it('never makes an id of zeros', () => {
-    const random = vi.spyOn(Math, 'random').mockReturnValue(0);
-    try {
-      const ids = new HexIdGenerator();
-      expect(ids.generateTraceId()).toBe(`${'0'.repeat(30)}01`);
-      expect(ids.generateSpanId()).toBe(`${'0'.repeat(14)}01`);
-    } finally {
-      random.mockRestore();
+    const ids = new HexIdGenerator((pool) => pool.fill(0));
+    expect(ids.generateTraceId()).toBe(`${'0'.repeat(30)}01`);
+    expect(ids.lastTraceKey).toBe(traceKey(`${'0'.repeat(30)}01`));
+    expect(ids.generateSpanId()).toBe(`${'0'.repeat(14)}01`);
+  });
+
+  it('refills its pool when it runs out, and never hands out the same bytes twice', () => {
+    let fills = 0;
+    const ids = new HexIdGenerator((pool) => {
+      fills++;
+      randomFillSync(pool);
+    });
+    // 4 KB makes 256 trace ids.
+    const traces = new Set(Array.from({ length: 600 }, () => ids.generateTraceId()));
+    expect(traces.size).toBe(600);
+    expect(fills).toBe(3);
+  });
+
+  it("knows each trace id's key as the SDK's ratio sampler reads it from the id", () => {
+    const ids = new HexIdGenerator();
+    const sampler = new TraceIdRatioBasedSampler(0.3);
+    const bound = ratioBound(0.3);
+    let sampled = 0;
+    for (let i = 0; i < 400; i++) {
+      const id = ids.generateTraceId();
+      expect(ids.lastTraceKey, id).toBe(traceKey(id));
+      const theirs = sampler.shouldSample(ROOT_CONTEXT, id).decision === SamplingDecision.RECORD_AND_SAMPLED;
+      expect(ids.lastTraceKey < bound, id).toBe(theirs);
+      if (theirs) sampled++;
     }
+    // Both outcomes occur (failing odds below 10^-60).
+    expect(sampled).toBeGreaterThan(0);
+    expect(sampled).toBeLessThan(400);
+  });
+
+  it('bounds keys as the SDK does at the ends of the range', () => {
+    expect(ratioBound(1)).toBe(0x1_0000_0000);
+    expect(ratioBound(0)).toBe(0);
+    expect(traceKey('ffffffff000000000000000000000000')).toBe(0xffffffff);
+    expect(traceKey('0000000f0000000f000000f0000000f0')).toBe(0);
   });
 
   it('uses every hex digit in every position', () => {
