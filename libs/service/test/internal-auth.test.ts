@@ -36,10 +36,11 @@ describe('a service behind the gateway', () => {
     await ctx.cleanup();
   });
 
-  it('rejects a direct call without the signature with 401 problem+json', async () => {
-    const res = await app.inject('/v1/whoami');
+  it('rejects a direct call without the signature with 401 problem+json that names the request', async () => {
+    const res = await app.inject({ url: '/v1/whoami', headers: { 'x-request-id': 'direct-call-1' } });
     expect(res.statusCode).toBe(401);
     expect(res.json()).toMatchObject({ type: '/problems/unauthenticated', status: 401 });
+    expect(res.headers['x-request-id']).toBe('direct-call-1');
   });
 
   it('rejects a forged signature', async () => {
