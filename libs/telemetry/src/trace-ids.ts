@@ -21,9 +21,10 @@ export const ratioBound = (ratio: number): number => (ratio >= 1 ? 0x1_0000_0000
 
 /**
  * Random trace and span ids in lowercase hex, cut from a pool of random bytes that is refilled
- * 4 KB at a time and hex-encoded by Buffer: ids are made for every request, and this costs about
- * half of writing Math.random words out digit by digit (the SDK's RandomIdGenerator goes through
- * a Buffer per id). An id of zeros, invalid in W3C trace context, ends in 01 instead, as in the SDK.
+ * 4 KB at a time and hex-encoded by Buffer: ids are made for every request, and a Buffer per id
+ * (the SDK's RandomIdGenerator) or Math.random words written out digit by digit cost more
+ * (BENCHMARKS.md, tracing, session 20). An id of zeros, invalid in W3C trace context, ends in 01
+ * instead, as in the SDK.
  */
 export class HexIdGenerator implements IdGenerator {
   /**
