@@ -11,6 +11,7 @@ describe('samplingFromEnv', () => {
     ['parentbased_traceidratio', '0.1', 'ParentBased{root=TraceIdRatioBased{0.1}', Math.floor(0.1 * 0xffffffff)],
     // As the SDK: an unknown name means the default, a ratio out of range or missing means 1.
     ['jaeger_remote', undefined, 'ParentBased{root=AlwaysOnSampler', 2 ** 32],
+    ['parentbased_jaeger_remote', '0.5', 'ParentBased{root=AlwaysOnSampler', 2 ** 32],
     ['parentbased_traceidratio', '1.5', 'ParentBased{root=TraceIdRatioBased{1}', 2 ** 32],
     ['traceidratio', undefined, 'TraceIdRatioBased{1}', 2 ** 32],
   ])('OTEL_TRACES_SAMPLER=%s OTEL_TRACES_SAMPLER_ARG=%s builds %s… and bounds keys at %d', (name, arg, expected, bound) => {
