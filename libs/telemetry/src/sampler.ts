@@ -12,6 +12,8 @@ function ratioFrom(value: string | undefined): number {
 
 const samplerName = (env: NodeJS.ProcessEnv) => env.OTEL_TRACES_SAMPLER?.trim() || 'parentbased_always_on';
 const PARENT_BASED = 'parentbased_';
+// The samplers a name may end in, after the optional parentbased_.
+const KNOWN = new Set(['always_on', 'always_off', 'traceidratio']);
 
 /** How the process samples, as OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG say. */
 export interface Sampling {
@@ -39,19 +41,14 @@ export interface Sampling {
  */
 export function samplingFromEnv(env: NodeJS.ProcessEnv = process.env): Sampling {
   const name = samplerName(env);
-  const followsCaller = name.startsWith(PARENT_BASED);
-  const root = followsCaller ? name.slice(PARENT_BASED.length) : name;
-  let ratio: number;
-  let sampler: Sampler;
-  if (root === 'always_on' || root === 'always_off') {
-    ratio = root === 'always_on' ? 1 : 0;
-    sampler = ratio === 1 ? new AlwaysOnSampler() : new AlwaysOffSampler();
-  } else if (root === 'traceidratio') {
-    ratio = ratioFrom(env.OTEL_TRACES_SAMPLER_ARG);
-    sampler = new TraceIdRatioBasedSampler(ratio);
-  } else {
+  let followsCaller = name.startsWith(PARENT_BASED);
+  let root = followsCaller ? name.slice(PARENT_BASED.length) : name;
+  if (!KNOWN.has(root)) {
     diag.error(`unknown OTEL_TRACES_SAMPLER "${name}"; using parentbased_always_on`);
-    return { sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }), followsCaller: true, rootBound: ratioBound(1) };
+    followsCaller = true;
+    root = 'always_on';
   }
+  const ratio = root === 'always_on' ? 1 : root === 'always_off' ? 0 : ratioFrom(env.OTEL_TRACES_SAMPLER_ARG);
+  const sampler = root === 'always_on' ? new AlwaysOnSampler() : root === 'always_off' ? new AlwaysOffSampler() : new TraceIdRatioBasedSampler(ratio);
   return { sampler: followsCaller ? new ParentBasedSampler({ root: sampler }) : sampler, followsCaller, rootBound: ratioBound(ratio) };
 }

@@ -66,10 +66,12 @@ function requestContext(traced: RequestTrace, sink: ServerSpanSink): Context {
  * samplers) or by the trace id's key, as the SDK's samplers decide (sampler.ts).
  */
 function decide(caller: Caller | undefined, { followsCaller, rootBound, ids }: ServerSpanSink): RequestTrace {
-  if (caller && followsCaller) return { traceId: caller.traceId, spanId: caller.sampled ? ids.generateSpanId() : '', parentSpanId: caller.spanId };
-  const traceId = caller ? caller.traceId : ids.generateTraceId();
-  const key = caller ? traceKey(traceId) : ids.lastTraceKey;
-  return { traceId, spanId: key < rootBound ? ids.generateSpanId() : '', parentSpanId: caller ? caller.spanId : '' };
+  if (!caller) {
+    const traceId = ids.generateTraceId();
+    return { traceId, spanId: ids.lastTraceKey < rootBound ? ids.generateSpanId() : '', parentSpanId: '' };
+  }
+  const sampled = followsCaller ? caller.sampled : traceKey(caller.traceId) < rootBound;
+  return { traceId: caller.traceId, spanId: sampled ? ids.generateSpanId() : '', parentSpanId: caller.spanId };
 }
 
 /** The two steps of tracing each request, for the service's own hooks to call (createService). */
