@@ -30,9 +30,39 @@ const pathOf = (url: string): string => {
   return query === -1 ? url : url.slice(0, query);
 };
 
-/** A context whose active span is the one these ids name, as samplers and children read it. */
-const spanContext = (traceId: string, spanId: string, sampled: boolean, isRemote: boolean): Context =>
-  trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId, traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote });
+/**
+ * A context whose active span is the one these ids name, as samplers and children read it. The
+ * API's context (a span object, a Map and three closures) is made only when something reads or
+ * extends this one: a cached read asks for nothing, and at 10 % sampling the code that makes it
+ * runs too seldom to stay fast (BENCHMARKS.md, tracing, session 21).
+ */
+class RequestContext implements Context {
+  private made: Context | undefined;
+
+  constructor(
+    private readonly traceId: string,
+    private readonly spanId: string,
+    private readonly sampled: boolean,
+    private readonly isRemote: boolean,
+  ) {}
+
+  getValue(key: symbol): unknown {
+    return this.context().getValue(key);
+  }
+
+  setValue(key: symbol, value: unknown): Context {
+    return this.context().setValue(key, value);
+  }
+
+  deleteValue(key: symbol): Context {
+    return this.context().deleteValue(key);
+  }
+
+  private context(): Context {
+    const { traceId, spanId, sampled, isRemote } = this;
+    return (this.made ??= trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId, traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote }));
+  }
+}
 
 /** The ids of the request's own span when it is sampled (exported); else undefined. */
 export function requestTraceIds(request: FastifyRequest): TraceIds | undefined {
@@ -56,9 +86,9 @@ export function outgoingTraceparent(request: FastifyRequest, sink = serverSpanSi
  * unsampled one of its own, so that what it queues follows the decision too.
  */
 function requestContext(traced: RequestTrace, sink: ServerSpanSink): Context {
-  if (traced.spanId) return spanContext(traced.traceId, traced.spanId, true, false);
+  if (traced.spanId) return new RequestContext(traced.traceId, traced.spanId, true, false);
   const caller = traced.parentSpanId;
-  return spanContext(traced.traceId, caller || sink.ids.generateSpanId(), false, caller !== '');
+  return new RequestContext(traced.traceId, caller || sink.ids.generateSpanId(), false, caller !== '');
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { context, createContextKey, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import * as tracing from '@opentelemetry/sdk-trace';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import type { ServerSpanRecorder, ServerSpanSink } from '../src/server-span-sink
 import { HexIdGenerator } from '../src/trace-ids.js';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
+const EXTRA = createContextKey('test extra');
 
 interface Recorded {
   traceId: string;
@@ -44,11 +45,13 @@ function sinkFor(env: NodeJS.ProcessEnv, recorder: ServerSpanRecorder): ServerSp
   return { followsCaller, rootBound, ids: new HexIdGenerator(), recorder, contexts };
 }
 
-type SpanIds = { traceId: string; spanId: string; traceFlags: number } | null;
+type SpanIds = { traceId: string; spanId: string; traceFlags: number; isRemote?: boolean } | null;
 interface Seen {
   ids: { trace_id: string; span_id: string } | null;
   active: SpanIds;
   afterAwait: SpanIds;
+  /** The active context with a value added, and with the span taken out. */
+  extended: { span: SpanIds; value: unknown; withoutSpan: SpanIds };
   outgoing: string | null;
 }
 
@@ -76,7 +79,9 @@ async function tracedApp(sink: ServerSpanSink, lines: Record<string, unknown>[],
     await tick();
     request.log.info('after an await');
     const afterAwait = trace.getSpanContext(context.active()) ?? null;
-    const seen: Seen = { ids: requestTraceIds(request) ?? null, active, afterAwait, outgoing: outgoingTraceparent(request, sink) ?? null };
+    const added = context.active().setValue(EXTRA, 'extra');
+    const extended = { span: trace.getSpanContext(added) ?? null, value: added.getValue(EXTRA) ?? null, withoutSpan: trace.getSpanContext(trace.deleteSpan(context.active())) ?? null };
+    const seen: Seen = { ids: requestTraceIds(request) ?? null, active, afterAwait, extended, outgoing: outgoingTraceparent(request, sink) ?? null };
     return reply.code((request.params as { id: string }).id === 'fail' ? 503 : 200).send(seen);
   } });
   app.get('/health/live', async () => ({ ok: true }));
@@ -111,8 +116,9 @@ describe('server spans', () => {
     expect(span.end).toBeGreaterThanOrEqual(span.start);
     expect(response.headers['x-trace-id']).toBe(span.traceId);
     expect(seen.ids).toEqual({ trace_id: span.traceId, span_id: span.spanId });
-    expect(seen.active).toMatchObject({ traceId: span.traceId, spanId: span.spanId, traceFlags: 1 });
+    expect(seen.active).toMatchObject({ traceId: span.traceId, spanId: span.spanId, traceFlags: 1, isRemote: false });
     expect(seen.afterAwait).toEqual(seen.active);
+    expect(seen.extended).toEqual({ span: seen.active, value: 'extra', withoutSpan: null });
     expect(seen.outgoing).toBe(`00-${span.traceId}-${span.spanId}-01`);
     expect(lines.find((line) => line.msg === 'after an await')).toMatchObject(seen.ids ?? {});
   });
@@ -133,8 +139,9 @@ describe('server spans', () => {
     expect(response.headers['x-trace-id']).toBeUndefined();
     expect(seen.ids).toBeNull();
     // What the handler queues carries the caller's decision, however many awaits down.
-    expect(seen.active).toMatchObject({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 0 });
+    expect(seen.active).toMatchObject({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 0, isRemote: true });
     expect(seen.afterAwait).toEqual(seen.active);
+    expect(seen.extended).toEqual({ span: seen.active, value: 'extra', withoutSpan: null });
     expect(seen.outgoing).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-00$/);
     expect(lines.find((line) => line.msg === 'after an await')).not.toHaveProperty('trace_id');
   });
@@ -171,7 +178,7 @@ describe('server spans with handlers left unscoped (the gateway)', () => {
     await app.close();
     const [span] = recorder.spans as [Recorded];
     expect(recorder.spans).toHaveLength(1);
-    expect(sampled).toEqual({ ids: { trace_id: span.traceId, span_id: span.spanId }, active: null, afterAwait: null, outgoing: `00-${span.traceId}-${span.spanId}-01` });
+    expect(sampled).toEqual({ ids: { trace_id: span.traceId, span_id: span.spanId }, active: null, afterAwait: null, extended: { span: null, value: 'extra', withoutSpan: null }, outgoing: `00-${span.traceId}-${span.spanId}-01` });
     expect(lines.find((line) => line.msg === 'after an await')).toMatchObject({ trace_id: span.traceId, span_id: span.spanId });
     expect(unsampled.ids).toBeNull();
     expect(unsampled.outgoing).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-00$/);
