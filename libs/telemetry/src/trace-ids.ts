@@ -20,11 +20,13 @@ export function traceKey(traceId: string): number {
 export const ratioBound = (ratio: number): number => (ratio >= 1 ? 0x1_0000_0000 : ratio <= 0 ? 0 : Math.floor(ratio * 0xffffffff));
 
 /**
- * Random trace and span ids in lowercase hex, cut from a pool of random bytes that is refilled
- * 4 KB at a time and hex-encoded by Buffer: ids are made for every request, and a Buffer per id
- * (the SDK's RandomIdGenerator) or Math.random words written out digit by digit cost more
- * (BENCHMARKS.md, tracing, session 20). An id of zeros, invalid in W3C trace context, ends in 01
- * instead, as in the SDK.
+ * Random trace and span ids in lowercase hex. Each kind is made a pool at a time: 4 KB of random
+ * bytes are hex-encoded by Buffer in one loop into 256 trace ids (with their keys) or 512 span
+ * ids, and each call hands out the next. A Buffer per id (the SDK's RandomIdGenerator) or Math.random
+ * words written out digit by digit cost more (BENCHMARKS.md, tracing, session 20), and where ids
+ * are made seldom (the signals service makes a span id only for its sampled requests) encoding
+ * each one as it is asked for ran cold and took about 10 µs (session 21). An id of zeros, invalid
+ * in W3C trace context, ends in 01 instead, as in the SDK.
  */
 export class HexIdGenerator implements IdGenerator {
   /**
@@ -33,36 +35,47 @@ export class HexIdGenerator implements IdGenerator {
    */
   lastTraceKey = 0;
   private readonly pool = Buffer.allocUnsafe(POOL_BYTES);
-  private offset = POOL_BYTES;
+  private readonly traceIds: string[] = [];
+  private readonly traceKeys = new Uint32Array(POOL_BYTES / 16);
+  private nextTrace = 0;
+  private readonly spanIds: string[] = [];
+  private nextSpan = 0;
 
   /** `fill` puts random bytes in the pool (tests give their own). */
   constructor(private readonly fill: (pool: Buffer) => unknown = randomFillSync) {}
 
   generateTraceId(): string {
-    const at = this.take(16);
-    const pool = this.pool;
-    this.lastTraceKey = (pool.readUInt32BE(at) ^ pool.readUInt32BE(at + 4) ^ pool.readUInt32BE(at + 8) ^ pool.readUInt32BE(at + 12)) >>> 0;
-    const id = pool.toString('hex', at, at + 16);
-    if (id !== ZERO_TRACE_ID) return id;
-    this.lastTraceKey = 1;
-    return `${ZERO_TRACE_ID.slice(2)}01`;
+    if (this.nextTrace === this.traceIds.length) this.makeTraceIds();
+    const next = this.nextTrace++;
+    this.lastTraceKey = this.traceKeys[next] as number;
+    return this.traceIds[next] as string;
   }
 
   generateSpanId(): string {
-    const at = this.take(8);
-    const id = this.pool.toString('hex', at, at + 8);
-    return id === ZERO_SPAN_ID ? `${ZERO_SPAN_ID.slice(2)}01` : id;
+    if (this.nextSpan === this.spanIds.length) this.makeSpanIds();
+    return this.spanIds[this.nextSpan++] as string;
   }
 
-  /** Where the next `bytes` random bytes start in the pool. */
-  private take(bytes: number): number {
-    if (this.offset + bytes > POOL_BYTES) {
-      this.fill(this.pool);
-      this.offset = 0;
+  private makeTraceIds(): void {
+    const pool = this.pool;
+    this.fill(pool);
+    for (let at = 0, i = 0; at < POOL_BYTES; at += 16, i++) {
+      const id = pool.toString('hex', at, at + 16);
+      const zero = id === ZERO_TRACE_ID;
+      this.traceIds[i] = zero ? `${ZERO_TRACE_ID.slice(2)}01` : id;
+      this.traceKeys[i] = zero ? 1 : (pool.readUInt32BE(at) ^ pool.readUInt32BE(at + 4) ^ pool.readUInt32BE(at + 8) ^ pool.readUInt32BE(at + 12)) >>> 0;
     }
-    const at = this.offset;
-    this.offset += bytes;
-    return at;
+    this.nextTrace = 0;
+  }
+
+  private makeSpanIds(): void {
+    const pool = this.pool;
+    this.fill(pool);
+    for (let at = 0, i = 0; at < POOL_BYTES; at += 8, i++) {
+      const id = pool.toString('hex', at, at + 8);
+      this.spanIds[i] = id === ZERO_SPAN_ID ? `${ZERO_SPAN_ID.slice(2)}01` : id;
+    }
+    this.nextSpan = 0;
   }
 }
 
