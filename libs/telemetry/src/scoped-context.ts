@@ -27,9 +27,9 @@ type Tagged = Promise<unknown> & { [STORED]?: Stored };
  * about `idleMs`. Why: while the hooks are in place every await of the process is slower, scoped
  * or not: 2.3 times as slow in a loop of awaits, against 1.07 times once they have been removed
  * (`npm run bench:als-toggle`; what stays is V8's PromiseHook protector, which the first hook
- * invalidates for the life of the process, BENCHMARKS.md, tracing, session 21); services with the hooks always in place used 4 % more CPU per
- * request in one measurement and no more in another (BENCHMARKS.md, tracing, sessions 17 and
- * 18), their cached read making only a few promises. Adding and removing the hooks costs a few
+ * invalidates for the life of the process: BENCHMARKS.md, tracing, session 21). Services with
+ * the hooks always in place used 4 % more CPU per request in one measurement and no more in
+ * another (sessions 17 and 18), their cached read making only a few promises. Adding and removing the hooks costs a few
  * microseconds per scope, which is less than keeping them when one request in ten opens a scope
  * and more when most do: kept while scopes kept coming, the services used about 2 % less CPU per
  * request at 100 % sampling (session 16).

@@ -22,11 +22,11 @@ export const ratioBound = (ratio: number): number => (ratio >= 1 ? 0x1_0000_0000
 /**
  * Random trace and span ids in lowercase hex. Each kind is made a pool at a time: 4 KB of random
  * bytes are hex-encoded by Buffer in one loop into 256 trace ids (with their keys) or 512 span
- * ids, and each call hands out the next. A Buffer per id (the SDK's RandomIdGenerator) or Math.random
- * words written out digit by digit cost more (BENCHMARKS.md, tracing, session 20), and where ids
- * are made seldom (the signals service makes a span id only for its sampled requests) encoding
- * each one as it is asked for ran cold and took about 10 µs (session 21). An id of zeros, invalid
- * in W3C trace context, ends in 01 instead, as in the SDK.
+ * ids, and each call hands out the next. A Buffer per id (the SDK's RandomIdGenerator) or
+ * Math.random words written out digit by digit cost more (BENCHMARKS.md, tracing, session 20).
+ * Where ids are made seldom (the signals service makes a span id only for its sampled requests),
+ * encoding each one when asked ran cold and took about 10 µs (session 21). An id of zeros,
+ * invalid in W3C trace context, ends in 01 instead, as in the SDK.
  */
 export class HexIdGenerator implements IdGenerator {
   /**
