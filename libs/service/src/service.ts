@@ -103,8 +103,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     closing = true;
   });
   app.addHook('onResponse', (request, reply, done) => {
-    metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
-    tracing?.end(request, reply);
+    const route = request.routeOptions.url;
+    metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    tracing?.end(request, reply, route);
     done();
   });
   app.addHook('onSend', (_request, reply, payload, done) => {

@@ -29,10 +29,10 @@ type Tagged = Promise<unknown> & { [STORED]?: Stored };
  * (`npm run bench:als-toggle`; what stays is V8's PromiseHook protector, which the first hook
  * invalidates for the life of the process: BENCHMARKS.md, tracing, session 21). Services with
  * the hooks always in place used 4 % more CPU per request in one measurement and no more in
- * another (sessions 17 and 18), their cached read making only a few promises. Adding and removing the hooks costs a few
- * microseconds per scope, which is less than keeping them when one request in ten opens a scope
- * and more when most do: kept while scopes kept coming, the services used about 2 % less CPU per
- * request at 100 % sampling (session 16).
+ * another (sessions 17 and 18), their cached read making only a few promises. Adding and
+ * removing the hooks costs a few microseconds per scope, which is less than keeping them when
+ * one request in ten opens a scope and more when most do: kept while scopes kept coming, the
+ * services used about 2 % less CPU per request at 100 % sampling (session 16).
  *
  * Why not AsyncLocalStorage: on Node 20 it runs async hooks on every promise, tick, timer and
  * socket callback of the process, and a service that switched it on for its sampled requests

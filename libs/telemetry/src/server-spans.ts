@@ -109,8 +109,11 @@ function decide(caller: Caller | undefined, { followsCaller, rootBound, ids }: S
 export interface RequestTracing {
   /** Decides the request's trace; call first of all in an onRequest hook. */
   start(request: FastifyRequest, reply: FastifyReply): void;
-  /** Records a sampled request's span; call in an onResponse hook. */
-  end(request: FastifyRequest, reply: FastifyReply): void;
+  /**
+   * Records a sampled request's span; call in an onResponse hook with the route template the
+   * request matched (`request.routeOptions.url`, which builds an object at each read).
+   */
+  end(request: FastifyRequest, reply: FastifyReply, route: string | undefined): void;
 }
 
 /**
@@ -155,11 +158,11 @@ export function traceRequests(app: FastifyInstance, { scopeHandlers = true, sink
       // Fastify gives each request a logger of its own, unless logging is off (then it is app.log).
       if (request.log !== app.log) tagTraceIds(request.log, { trace_id: traced.traceId, span_id: traced.spanId });
     },
-    end(request, reply) {
+    end(request, reply, route) {
       const traced = (request as Traced)[TRACE];
       if (!traced?.spanId) return;
       const end = performance.now();
-      recorder.recordServerSpan(traced.traceId, traced.spanId, traced.parentSpanId, request.method, request.routeOptions.url ?? '', pathOf(request.url), end - reply.elapsedTime, end, reply.statusCode);
+      recorder.recordServerSpan(traced.traceId, traced.spanId, traced.parentSpanId, request.method, route ?? '', pathOf(request.url), end - reply.elapsedTime, end, reply.statusCode);
     },
   };
 }

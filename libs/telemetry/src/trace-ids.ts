@@ -3,8 +3,8 @@ import type { IdGenerator } from '@opentelemetry/sdk-trace';
 
 // Random bytes drawn at a time: a trace id takes 16, a span id 8.
 const POOL_BYTES = 4096;
-const ZERO_TRACE_ID = '0'.repeat(32);
-const ZERO_SPAN_ID = '0'.repeat(16);
+// What an id of zeros, invalid in W3C trace context, is handed out as (as in the SDK).
+const NOT_ZERO_TRACE_ID = `${'0'.repeat(30)}01`;
 
 /**
  * What the SDK's TraceIdRatioBasedSampler compares with its bound (ratioBound): the XOR of the
@@ -57,25 +57,29 @@ export class HexIdGenerator implements IdGenerator {
   }
 
   private makeTraceIds(): void {
-    const pool = this.pool;
-    this.fill(pool);
+    const pool = this.encodePool(16, this.traceIds);
     for (let at = 0, i = 0; at < POOL_BYTES; at += 16, i++) {
-      const id = pool.toString('hex', at, at + 16);
-      const zero = id === ZERO_TRACE_ID;
-      this.traceIds[i] = zero ? `${ZERO_TRACE_ID.slice(2)}01` : id;
-      this.traceKeys[i] = zero ? 1 : (pool.readUInt32BE(at) ^ pool.readUInt32BE(at + 4) ^ pool.readUInt32BE(at + 8) ^ pool.readUInt32BE(at + 12)) >>> 0;
+      // An id of zeros went out as …01, whose key is 1 (as is that of the bytes 0…01).
+      this.traceKeys[i] = this.traceIds[i] === NOT_ZERO_TRACE_ID ? 1 : (pool.readUInt32BE(at) ^ pool.readUInt32BE(at + 4) ^ pool.readUInt32BE(at + 8) ^ pool.readUInt32BE(at + 12)) >>> 0;
     }
     this.nextTrace = 0;
   }
 
   private makeSpanIds(): void {
+    this.encodePool(8, this.spanIds);
+    this.nextSpan = 0;
+  }
+
+  /** Refills the pool and writes it out into `ids` as hex ids of `bytes` bytes each; returns the pool. */
+  private encodePool(bytes: number, ids: string[]): Buffer {
     const pool = this.pool;
     this.fill(pool);
-    for (let at = 0, i = 0; at < POOL_BYTES; at += 8, i++) {
-      const id = pool.toString('hex', at, at + 8);
-      this.spanIds[i] = id === ZERO_SPAN_ID ? `${ZERO_SPAN_ID.slice(2)}01` : id;
+    const zero = '0'.repeat(bytes * 2);
+    for (let at = 0, i = 0; at < POOL_BYTES; at += bytes, i++) {
+      const id = pool.toString('hex', at, at + bytes);
+      ids[i] = id === zero ? `${zero.slice(2)}01` : id;
     }
-    this.nextSpan = 0;
+    return pool;
   }
 }
 

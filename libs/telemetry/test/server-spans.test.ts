@@ -71,7 +71,7 @@ async function tracedApp(sink: ServerSpanSink, lines: Record<string, unknown>[],
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {
-    tracing.end(request, reply);
+    tracing.end(request, reply, request.routeOptions.url);
     done();
   });
   app.route({ method: ['GET', 'POST'], url: '/work/:id', handler: async (request, reply) => {
