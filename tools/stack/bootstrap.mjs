@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const [major, minor] = process.versions.node.split('.').map(Number);
-if ((major ?? 0) < 20 || (major === 20 && (minor ?? 0) < 18)) {
-  process.stderr.write(`Meridian needs Node.js 20.18 or newer; this is ${process.version}. Install a newer Node.js and run the command again.\n`);
+if ((major ?? 0) < 20 || (major === 20 && (minor ?? 0) < 19)) {
+  process.stderr.write(`Meridian needs Node.js 20.19 or newer; this is ${process.version}. Install a newer Node.js and run the command again.\n`);
   process.exit(1);
 }
 

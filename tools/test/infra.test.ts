@@ -1,20 +1,53 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_PORTS, loadConfig } from '@meridian/config';
+import { DCLinter } from 'dclint';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
 // No Docker engine or compose plugin runs here, so `docker compose config` cannot check these
-// files; this test checks what it would catch that matters: they parse, and they agree.
+// files. What it would catch is checked here: the compose file against the Compose
+// specification's schema (dclint ships it), the files it mounts, and the files agreeing.
 const infra = resolve(import.meta.dirname, '../../infra');
 const load = (file: string) => parse(readFileSync(join(infra, file), 'utf8')) as Record<string, unknown>;
 
+/** What the Compose specification's schema finds wrong in a compose file; style rules are off. */
+function schemaErrors(file: string): string[] {
+  const linter = new DCLinter({ rules: {}, quiet: true, debug: false, exclude: [] });
+  // dclint's declarations import their types without file extensions, which NodeNext cannot follow.
+  const results = linter.lintFiles([file], false) as { messages: { rule: string; type: string; message: string }[] }[];
+  return results.flatMap((result) => result.messages.filter((m) => m.type === 'error').map((m) => `${m.rule}: ${m.message}`));
+}
+
 interface Compose {
-  services: Record<string, { image: string; volumes?: string[]; ports?: string[]; profiles?: string[] }>;
+  services: Record<string, { image: string; volumes?: string[]; ports?: string[]; profiles?: string[]; depends_on?: string[] | Record<string, unknown> }>;
 }
 
 describe('infra files', () => {
   const compose = load('docker-compose.yml') as unknown as Compose;
+
+  it('follow the Compose specification', () => {
+    expect(schemaErrors(join(infra, 'docker-compose.yml'))).toEqual([]);
+  });
+
+  it('would be caught breaking the Compose specification', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-compose-'));
+    try {
+      const broken = join(dir, 'docker-compose.yml');
+      writeFileSync(broken, readFileSync(join(infra, 'docker-compose.yml'), 'utf8').replace('healthcheck:', 'helthcheck:'));
+      expect(schemaErrors(broken)).toEqual([expect.stringMatching(/^invalid-schema: .*\/services\/postgres.*additional properties/)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('name only services of the file in depends_on', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      const needs = service.depends_on ?? [];
+      for (const needed of Array.isArray(needs) ? needs : Object.keys(needs)) expect(Object.keys(compose.services), `${name} depends on ${needed}`).toContain(needed);
+    }
+  });
 
   it('mount only files that exist', () => {
     const mounts = Object.values(compose.services).flatMap((service) => service.volumes ?? []).map((volume) => volume.split(':')[0] as string);
