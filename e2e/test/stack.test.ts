@@ -1,4 +1,5 @@
 import { createTestContext, type TestContext } from '@meridian/service/testing';
+import { parsePrometheusText, sampleValue } from '@meridian/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningStack } from '@meridian/tools/stack/processes';
 import { createKeyWithCli, startStack, stackEnv } from './stack.js';
@@ -66,5 +67,25 @@ describe('the built stack', () => {
     const res = await fetch(`${url('gateway')}/health`);
     expect(res.status).toBe(200);
     expect(((await res.json()) as { services: unknown[] }).services).toHaveLength(3);
+  });
+
+  // The gateway's route templates are its forwarding routes: one per service prefix, or per path.
+  it.each([
+    ['signals', '/v1/instruments/E2E', '/v1/instruments/:symbol', '/v1/instruments/*'],
+    ['backtest', '/v1/strategies', '/v1/strategies', '/v1/strategies'],
+    ['monitor', '/v1/monitor/services', '/v1/monitor/services', '/v1/monitor/*'],
+  ])('%s and the gateway count, on their own /metrics, the requests made through the gateway', async (service, path, route, gatewayRoute) => {
+    const requests = async (name: string, template: string) => {
+      const res = await fetch(`${url(name)}/metrics`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+      const samples = parsePrometheusText(await res.text());
+      expect(samples.filter((sample) => sample.labels.service !== name)).toEqual([]);
+      return sampleValue(samples, 'http_server_request_duration_seconds_count', { route: template, method: 'GET', status_class: '2xx' }) ?? 0;
+    };
+    const counts = async () => ({ service: await requests(service, route), gateway: await requests('gateway', gatewayRoute) });
+    const before = await counts();
+    for (let i = 0; i < 3; i++) expect((await fetch(`${url('gateway')}${path}`, { headers: auth })).status).toBe(200);
+    expect(await counts()).toEqual({ service: before.service + 3, gateway: before.gateway + 3 });
   });
 });
