@@ -8,11 +8,16 @@ import { parse } from 'yaml';
 
 // No Docker engine or compose plugin runs here, so `docker compose config` cannot check these
 // files. What it would catch is checked here: the compose file against the Compose
-// specification's schema (dclint ships it), the files it mounts, and the files agreeing.
+// specification's schema (dclint ships it), the services and files it names, and the three
+// files agreeing.
 const infra = resolve(import.meta.dirname, '../../infra');
 const load = (file: string) => parse(readFileSync(join(infra, file), 'utf8')) as Record<string, unknown>;
 
-/** What the Compose specification's schema finds wrong in a compose file; style rules are off. */
+/**
+ * What dclint finds wrong in a compose file: what breaks the Compose specification's schema, and
+ * its error-level rules (a port published twice, an image without a version tag). Its style
+ * warnings are left out.
+ */
 function schemaErrors(file: string): string[] {
   const linter = new DCLinter({ rules: {}, quiet: true, debug: false, exclude: [] });
   // dclint's declarations import their types without file extensions, which NodeNext cannot follow.
