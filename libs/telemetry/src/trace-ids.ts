@@ -3,8 +3,6 @@ import type { IdGenerator } from '@opentelemetry/sdk-trace';
 
 // Random bytes drawn at a time: a trace id takes 16, a span id 8.
 const POOL_BYTES = 4096;
-// What an id of zeros, invalid in W3C trace context, is handed out as (as in the SDK).
-const NOT_ZERO_TRACE_ID = `${'0'.repeat(30)}01`;
 
 /**
  * What the SDK's TraceIdRatioBasedSampler compares with its bound (ratioBound): the XOR of the
@@ -30,7 +28,7 @@ export const ratioBound = (ratio: number): number => (ratio >= 1 ? 0x1_0000_0000
  */
 export class HexIdGenerator implements IdGenerator {
   /**
-   * traceKey of the trace id made last, read from its bytes before they were encoded. Kept here
+   * traceKey of the trace id made last, read from the bytes it was encoded from. Kept here
    * rather than returned with the id so that no object is made per request; read it at once.
    */
   lastTraceKey = 0;
@@ -59,8 +57,7 @@ export class HexIdGenerator implements IdGenerator {
   private makeTraceIds(): void {
     const pool = this.encodePool(16, this.traceIds);
     for (let at = 0, i = 0; at < POOL_BYTES; at += 16, i++) {
-      // An id of zeros went out as …01, whose key is 1 (as is that of the bytes 0…01).
-      this.traceKeys[i] = this.traceIds[i] === NOT_ZERO_TRACE_ID ? 1 : (pool.readUInt32BE(at) ^ pool.readUInt32BE(at + 4) ^ pool.readUInt32BE(at + 8) ^ pool.readUInt32BE(at + 12)) >>> 0;
+      this.traceKeys[i] = (pool.readUInt32BE(at) ^ pool.readUInt32BE(at + 4) ^ pool.readUInt32BE(at + 8) ^ pool.readUInt32BE(at + 12)) >>> 0;
     }
     this.nextTrace = 0;
   }
@@ -76,8 +73,13 @@ export class HexIdGenerator implements IdGenerator {
     this.fill(pool);
     const zero = '0'.repeat(bytes * 2);
     for (let at = 0, i = 0; at < POOL_BYTES; at += bytes, i++) {
-      const id = pool.toString('hex', at, at + bytes);
-      ids[i] = id === zero ? `${zero.slice(2)}01` : id;
+      let id = pool.toString('hex', at, at + bytes);
+      if (id === zero) {
+        // Mended in the bytes, so that a trace id's key, read from them, is that of the id handed out.
+        pool[at + bytes - 1] = 1;
+        id = pool.toString('hex', at, at + bytes);
+      }
+      ids[i] = id;
     }
     return pool;
   }
