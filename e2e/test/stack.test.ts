@@ -1,5 +1,5 @@
 import { createTestContext, type TestContext } from '@meridian/service/testing';
-import { parsePrometheusText, sampleValue } from '@meridian/telemetry';
+import { parsePrometheusText, sampleValue } from '@meridian/telemetry/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningStack } from '@meridian/tools/stack/processes';
 import { createKeyWithCli, startStack, stackEnv } from './stack.js';

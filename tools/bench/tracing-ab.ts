@@ -4,7 +4,7 @@
  * from /proc) is compared within the round. Whatever the machine does during a round (it moves
  * throughput here by a third within minutes) lands on both alike, so the per-round ratios agree
  * far better than throughput runs taken one after the other. The modes swap stacks (ports) every
- * round. Modes as in bench:tracing (off, 100, 10, 50, 0, als).
+ * round. Modes as in bench:tracing (off, 100, 10, 50, 0).
  *
  *   npm run build && BENCH_AB=10,0 npm run bench:tracing-ab     (BENCH_RATE=1500 req/s each, BENCH_SECONDS=10, BENCH_ROUNDS=4, BENCH_WARMUP=3 s)
  *

@@ -1,14 +1,11 @@
 /**
  * Cost of tracing on a proxied signals read: gateway + signals with tracing off, on at 100 %,
  * 10 %, 50 % and 0 % sampling (the SDK loaded, no span recorded), exporting over OTLP/HTTP to a
- * receiver on loopback. A sixth mode
- * keeps tracing off but runs each request inside an AsyncLocalStorage (lib/als-only.mjs): the
- * share of the cost that context propagation alone takes on this Node. Each mode gets its own
- * start of the stack; the modes alternate for BENCH_ROUNDS rounds and the ratios use the medians.
+ * receiver on loopback. Each mode gets its own start of the stack; the modes alternate for BENCH_ROUNDS rounds and the ratios use the medians.
  *
  *   npm run build && npm run bench:tracing        (BENCH_SECONDS=8, BENCH_ROUNDS=3, BENCH_CONNECTIONS=50)
  *
- * BENCH_MODES=off,10 runs only those modes (off, 100, 10, 50, 0, als), e.g. to profile one of them; a
+ * BENCH_MODES=off,10 runs only those modes (off, 100, 10, 50, 0), e.g. to profile one of them; a
  * ratio whose modes did not run is null. Besides throughput it reports each process's CPU time
  * per request (µs, medians); that drifts with the machine's speed too, unlike the instruction
  * counts of bench:tracing-instructions.
@@ -84,7 +81,6 @@ try {
     ratioOn10: ratioToOff('on, 10 %'),
     ratioOn50: ratioToOff('on, 50 %'),
     ratioOn0: ratioToOff('on, 0 %'),
-    ratioAsyncLocalStorageOnly: ratioToOff('off, AsyncLocalStorage only'),
     exportRequests: receiver.received().requests,
     spansReceived: receiver.received().spans,
   };

@@ -20,8 +20,6 @@ if (!app || !existsSync(join(root, 'apps', app, 'src/main.ts'))) {
 const ENTRY_POINTS = ['main', 'worker'].filter((name) => existsSync(join(root, 'apps', app, `src/${name}.ts`)));
 // Every app also gets telemetry.js, loaded first with `node --import` (see libs/telemetry).
 const TELEMETRY = join(root, 'libs/telemetry/src/register.ts');
-// …and the worker thread that sends its spans, which telemetry.js finds beside itself.
-const EXPORT_WORKER = join(root, 'libs/telemetry/src/otlp-export-worker.ts');
 const outdir = join(root, 'dist/apps', app);
 const externals = new Set<string>();
 const requireFromApp = createRequire(join(root, 'apps', app, 'package.json'));
@@ -34,9 +32,9 @@ function packageName(specifier: string): string {
 /**
  * The packages libs/telemetry/src/tracing.ts instruments. OpenTelemetry patches a package as
  * require() loads it, and an `import` of it goes past that unless an ESM loader hook watches
- * every import of the process; that hook made each traced process start about 0.8 s later and
- * hold about 30 MB more (BENCHMARKS.md, tracing, session 19). So the bundles import these from a
- * small module that loads them with require and exports what the package exports.
+ * every import of the process, which slows every start (BENCHMARKS.md, "Tracing"). So the bundles
+ * import these from a small module that loads them with require and exports what the package
+ * exports.
  */
 const INSTRUMENTED = /^(pg|ioredis)$/;
 const requireInstrumented: Plugin = {
@@ -72,7 +70,6 @@ const externalThirdParty: Plugin = {
 const entryPoints: Record<string, string> = {
   ...Object.fromEntries(ENTRY_POINTS.map((name) => [name, join(root, 'apps', app, `src/${name}.ts`)])),
   telemetry: TELEMETRY,
-  'otlp-export-worker': EXPORT_WORKER,
 };
 
 rmSync(outdir, { recursive: true, force: true });

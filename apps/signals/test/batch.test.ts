@@ -1,6 +1,6 @@
 import { evaluateRule, parseRuleSpec } from '@meridian/market';
 import { bullPrefix, QUEUES } from '@meridian/queue';
-import { parsePrometheusText, sampleValue } from '@meridian/telemetry';
+import { parsePrometheusText, sampleValue } from '@meridian/telemetry/testing';
 import type { Service } from '@meridian/service';
 import { createTestContext, signedHeaders, type TestContext } from '@meridian/service/testing';
 import { Job, Queue } from 'bullmq';

@@ -1,5 +1,5 @@
 import { bullPrefix, QUEUES } from '@meridian/queue';
-import { parsePrometheusText, sampleValue } from '@meridian/telemetry';
+import { parsePrometheusText, sampleValue } from '@meridian/telemetry/testing';
 import type { Service } from '@meridian/service';
 import { createTestContext, type TestContext } from '@meridian/service/testing';
 import { Queue } from 'bullmq';

@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-
 export interface TracingMode {
   /** As the reports name it. */
   label: string;
@@ -9,8 +7,7 @@ export interface TracingMode {
 
 /**
  * The modes the tracing benchmarks compare, by the short names BENCH_MODES takes, exporting to
- * `endpoint`. The last keeps tracing off but runs every request inside an AsyncLocalStorage
- * (als-only.mjs): what context propagation alone costs.
+ * `endpoint`.
  */
 export function tracingModes(endpoint: string): Map<string, TracingMode> {
   return new Map<string, TracingMode>([
@@ -19,12 +16,8 @@ export function tracingModes(endpoint: string): Map<string, TracingMode> {
     ['10', { label: 'on, 10 %', env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' } }],
     ['50', { label: 'on, 50 %', env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.5' } }],
     ['0', { label: 'on, 0 %', env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_always_off' } }],
-    ['als', { label: 'off, AsyncLocalStorage only', env: { NODE_OPTIONS: withImport(join(import.meta.dirname, 'als-only.mjs')) } }],
   ]);
 }
-
-// Added to the caller's NODE_OPTIONS, so that e.g. --perf-basic-prof still reaches the services.
-const withImport = (module: string) => [process.env.NODE_OPTIONS, `--import=${module}`].filter(Boolean).join(' ');
 
 /** The modes BENCH_MODES names (all when unset), in the benchmarks' order. */
 export function chosenModes(modes: Map<string, TracingMode>, list = process.env.BENCH_MODES): [string, TracingMode][] {

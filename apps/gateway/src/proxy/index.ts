@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { UPSTREAM_PREFIXES, type UpstreamName } from '@meridian/contracts';
 import { HttpProblem, INTERNAL_HEADER, signInternal } from '@meridian/service';
-import { outgoingTraceparent } from '@meridian/telemetry';
+import { injectTraceContext } from '@meridian/telemetry';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher, Pool } from 'undici';
@@ -116,8 +116,7 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     });
     // The service's span becomes a child of the gateway's, or follows its decision not to sample;
     // without tracing the client's own traceparent passes through untouched.
-    const traceparent = outgoingTraceparent(request);
-    if (traceparent) headers.traceparent = traceparent;
+    injectTraceContext(request, headers);
     send(target, request, headers, (error, upstream) => {
       if (error) reply.send(failure(target, reply, error));
       else respond(target, request, reply, upstream);
