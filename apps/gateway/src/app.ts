@@ -1,6 +1,5 @@
 import cors from '@fastify/cors';
-import type { Config } from '@meridian/config';
-import { createService, type Service, type ServiceOptions } from '@meridian/service';
+import { createService, type Service, type AppOptions } from '@meridian/service';
 import { apiKeyAuth } from './auth/index.js';
 import { mergedOpenApi } from './openapi/index.js';
 import { proxyRoutes } from './proxy/index.js';
@@ -8,12 +7,8 @@ import { rateLimits } from './rate-limit/index.js';
 import { aggregateHealth } from './routes/health.js';
 import { securityHeaders } from './security-headers.js';
 
-export interface GatewayOptions extends Omit<ServiceOptions, 'config'> {
-  config: Config;
-}
-
 /** The gateway without a listener: main.ts listens, tests inject or listen on port 0. */
-export async function buildApp(options: GatewayOptions): Promise<Service> {
+export async function buildApp(options: AppOptions): Promise<Service> {
   const app = await createService({ ...options, internalAuth: false, publishOpenApi: false, scopeHandlers: false, description: 'The public entry to Meridian.' });
   await app.register(securityHeaders);
   if (app.config.gateway.corsOrigins.length > 0) await app.register(cors, { origin: app.config.gateway.corsOrigins });

@@ -1,6 +1,5 @@
-import type { Config } from '@meridian/config';
 import { queueConnection } from '@meridian/queue';
-import { createService, type Service, type ServiceOptions } from '@meridian/service';
+import { type AppOptions, createService, type Service } from '@meridian/service';
 import { BatchJobs } from './batch/jobs.js';
 import { MarketData } from './market-data.js';
 import { barRoutes, type BarRoutesOptions } from './routes/bars/index.js';
@@ -12,8 +11,7 @@ import { signalRoutes } from './routes/signals/index.js';
 import { RollupJobs } from './rollups.js';
 import { SignalResults } from './signals.js';
 
-export interface SignalsOptions extends Omit<ServiceOptions, 'config'> {
-  config: Config;
+export interface SignalsOptions extends AppOptions {
   bars?: BarRoutesOptions;
 }
 

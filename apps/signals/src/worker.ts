@@ -1,12 +1,9 @@
 import { loadConfig } from '@meridian/config';
-import { main } from '@meridian/service';
-import closeWithGrace from 'close-with-grace';
-import { startWorkers } from './batch/workers.js';
+import { main, runService, workerListener } from '@meridian/service';
+import { buildWorker } from './batch/workers.js';
 
 await main(async () => {
   const config = loadConfig('signals');
-  const workers = await startWorkers(config);
-  closeWithGrace({ delay: config.shutdownTimeoutMs, logger: false }, async () => {
-    await workers.close();
-  });
+  const { app } = await buildWorker(config);
+  await runService(app, workerListener(config));
 });

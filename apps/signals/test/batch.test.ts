@@ -9,14 +9,15 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { processSymbol } from '../src/batch/process.js';
-import { type SignalsWorkers, startWorkers } from '../src/batch/workers.js';
+import { buildWorker, type SignalsWorker } from '../src/batch/workers.js';
 import { ruleHash } from '../src/rules.js';
 import { caller, type DailyBar, dailyBars, loadSymbol, seriesOf } from './helpers.js';
 
 let ctx: TestContext;
 let app: Service;
 let call: ReturnType<typeof caller>;
-let workers: SignalsWorkers;
+let workers: SignalsWorker;
+let metricsUrl: string;
 let db: pg.Client;
 let redis: Redis;
 const data: Record<string, DailyBar[]> = { AAA: dailyBars(400, 1), BBB: dailyBars(400, 2), CCC: dailyBars(400, 3), FLAKY: dailyBars(400, 4) };
@@ -39,7 +40,7 @@ beforeAll(async () => {
   app = await buildApp({ config });
   call = caller(app);
   for (const [symbol, bars] of Object.entries(data)) await loadSymbol(app, symbol, bars);
-  workers = await startWorkers(config, {
+  workers = await buildWorker(config, {
     // FLAKY's first attempt does all its work, then loses its connection: the retry must not duplicate rows.
     processSymbol: async (deps, job) => {
       (attemptsSeen[job.data.symbol] ??= []).push(job.attemptsMade);
@@ -48,12 +49,13 @@ beforeAll(async () => {
       return result;
     },
   });
+  metricsUrl = await workers.app.listen({ host: '127.0.0.1', port: 0 });
   db = new pg.Client({ connectionString: ctx.database.url });
   await db.connect();
   redis = new Redis(ctx.env().REDIS_URL as string);
 });
 afterAll(async () => {
-  await workers.close();
+  await workers.app.close();
   await app.close();
   await db.end();
   redis.disconnect();
@@ -185,7 +187,7 @@ describe('POST /v1/signals/batch', () => {
   });
 
   it('counts the jobs the worker ran at its own GET /metrics, retries and failures included', async () => {
-    const res = await fetch(`http://127.0.0.1:${workers.metricsPort}/metrics`);
+    const res = await fetch(`${metricsUrl}/metrics`);
     expect(res.status).toBe(200);
     const samples = parsePrometheusText(await res.text());
     const count = (queue: string, outcome: string) => sampleValue(samples, 'queue_job_duration_seconds_count', { queue, outcome, service: 'signals-worker' }) ?? 0;
@@ -195,7 +197,7 @@ describe('POST /v1/signals/batch', () => {
     expect(count('signals.symbol', 'retrying')).toBe(2);
     expect(count('signals.symbol', 'failed')).toBe(2);
     expect(count('signals.batch', 'completed')).toBeGreaterThanOrEqual(2);
-    expect((await fetch(`http://127.0.0.1:${workers.metricsPort}/other`)).status).toBe(404);
+    expect((await fetch(`${metricsUrl}/other`)).status).toBe(404);
   });
 
   it('hides another tenant\'s job', async () => {

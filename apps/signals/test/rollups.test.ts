@@ -6,7 +6,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
-import { type SignalsWorkers, startWorkers } from '../src/batch/workers.js';
+import { buildWorker, type SignalsWorker } from '../src/batch/workers.js';
 import { processRollup, type RollupJobData } from '../src/rollups.js';
 import type { Job } from 'bullmq';
 import { caller, csvOf, type DailyBar, dailyBars, loadSymbol, type WireBar } from './helpers.js';
@@ -14,7 +14,7 @@ import { caller, csvOf, type DailyBar, dailyBars, loadSymbol, type WireBar } fro
 let ctx: TestContext;
 let app: Service;
 let call: ReturnType<typeof caller>;
-let workers: SignalsWorkers | undefined;
+let workers: SignalsWorker | undefined;
 let redis: Redis;
 
 const DAY = 86_400_000;
@@ -58,7 +58,7 @@ beforeAll(async () => {
   redis = new Redis(ctx.env().REDIS_URL as string);
 });
 afterAll(async () => {
-  await workers?.close();
+  await workers?.app.close();
   await app.close();
   redis.disconnect();
   await ctx.cleanup();
@@ -79,7 +79,8 @@ describe('rollups', () => {
   });
 
   it('serves weekly and monthly bars equal to aggregates of the daily ones once the job ran', async () => {
-    workers = await startWorkers(app.config);
+    workers = await buildWorker(app.config);
+    await workers.app.ready();
     const weekly = aggregate(daily, weekOf);
     expect(await rollup('ROLL', '1w', weekly.length)).toEqual(weekly);
     const monthly = aggregate(daily, monthOf);

@@ -9,24 +9,34 @@ export interface Pools {
   read: pg.Pool;
   /** Timings of every query on both pools, by name; slow ones are logged. */
   queries: QueryLog;
+}
+
+/** Pools made by createPools, which their maker closes. */
+export interface OwnPools extends Pools {
   close(): Promise<void>;
 }
 
-function poolFor(url: string, max: number, config: DatabaseConfig, applicationName: string): pg.Pool {
-  const pool = new pg.Pool({
+/** The settings of one of Meridian's pools, from the database configuration. */
+export function poolOptions(url: string, max: number, config: DatabaseConfig, applicationName: string): pg.PoolConfig {
+  return {
     connectionString: url,
     max,
     idleTimeoutMillis: config.idleTimeoutMs,
     connectionTimeoutMillis: 5_000,
     statement_timeout: config.statementTimeoutMs || undefined,
     application_name: applicationName,
-  });
+  };
+}
+
+function poolFor(url: string, max: number, config: DatabaseConfig, applicationName: string): pg.Pool {
+  const pool = new pg.Pool(poolOptions(url, max, config, applicationName));
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   return pool;
 }
 
-export function createPools(config: DatabaseConfig, applicationName = 'meridian', logger?: QueryLogger): Pools {
+/** Pools outside a Fastify app (CLIs, tools, tests); an app gets them from the service kit's pools plugin. */
+export function createPools(config: DatabaseConfig, applicationName = 'meridian', logger?: QueryLogger): OwnPools {
   const write = poolFor(config.url, config.poolMax, config, applicationName);
   const read = config.readUrl === config.url && config.readPoolMax === config.poolMax
     ? write

@@ -1,12 +1,12 @@
 import { loadConfig } from '@meridian/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { to as copyTo } from 'pg-copy-streams';
-import { createPools, type Pools, topStatements } from '../src/index.js';
+import { createPools, type OwnPools, topStatements } from '../src/index.js';
 import { timedStream } from '../src/query-log.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
 
 let db: TestDatabase;
-let pools: Pools;
+let pools: OwnPools;
 const warnings: { details: Record<string, unknown>; message: string }[] = [];
 
 beforeAll(async () => {

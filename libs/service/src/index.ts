@@ -1,11 +1,11 @@
-export { createService, type ServiceOptions } from './service.js';
+export { createService, createFastify, registerProcessParts, type AppOptions, type ProcessParts, type ServiceOptions } from './service.js';
+export { addQueueWorkers, createWorkerProcess, workerListener, type WorkerProcessOptions } from './worker-process.js';
 export { BROTLI_QUALITY, COMPRESS_FROM_BYTES, type Encoding, preferredEncoding } from './encoding.js';
-export { runService, main } from './run.js';
+export { runService, main, type Listener } from './run.js';
 export { HttpProblem, problem, sendProblem, PROBLEM_CONTENT_TYPE, type ProblemDocument } from './problem.js';
 export { createRedis, pingRedis, type RedisOptions } from './redis.js';
-export type { ReadinessCheck } from './health.js';
+export type { ReadinessCheck } from './plugins/health.js';
 export type { Service } from './types.js';
-export { INTERNAL_HEADER, signInternal, verifyInternal, type Caller } from './internal-auth.js';
+export { INTERNAL_HEADER, signInternal, verifyInternal, type Caller } from './plugins/internal-auth.js';
 export { probeServices, type ProbeResult } from './probe.js';
-export { createLogger } from './logger.js';
-export { cachePrefix, createCache, processMetrics } from './process-parts.js';
+export { createCache } from './plugins/cache.js';

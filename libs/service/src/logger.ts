@@ -1,13 +1,15 @@
 import type { Config } from '@meridian/config';
 import { logTraceIds } from '@meridian/telemetry';
-import { type Logger, type LoggerOptions, pino } from 'pino';
 import { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 
-/** JSON lines in production and under `npm start` (which prettifies them itself); pretty on a terminal. */
-export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+/**
+ * JSON lines in production and under `npm start` (which prettifies them itself); pretty on a
+ * terminal. `name` labels the lines of a process other than the service itself (`signals-worker`).
+ */
+export function loggerOptions(config: Config, name: string = config.service): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
-    base: { service: config.service, pid: process.pid },
+    base: { service: name, pid: process.pid },
     // Lines written inside a traced request name its trace, so Jaeger and the logs meet.
     mixin: logTraceIds,
     redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["x-meridian-internal"]'], censor: '[redacted]' },
@@ -37,9 +39,4 @@ export class RequestLog extends LogController {
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else reply.log.info(line, 'request completed');
   }
-}
-
-/** The same logging for processes without Fastify (queue workers). */
-export function createLogger(config: Config): Logger {
-  return pino(loggerOptions(config) as LoggerOptions);
 }

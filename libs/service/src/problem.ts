@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 
 /** An RFC 9457 problem document. `type` is a URI reference; see docs/errors.md. */
 export interface ProblemDocument {
@@ -80,7 +81,7 @@ function fromError(error: FastifyError | HttpProblem, request: FastifyRequest): 
 }
 
 /** One error handler and one 404 handler for the whole app, both answering problem+json. */
-export function installProblemHandlers(app: FastifyInstance): void {
+export const problems = fp(async (app: FastifyInstance) => {
   app.setErrorHandler((error: FastifyError | HttpProblem, request, reply) => {
     const doc = fromError(error, request);
     if (doc.status >= 500) request.log.error({ err: error }, 'request failed');
@@ -91,4 +92,4 @@ export function installProblemHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, problem(404, 'not-found', `No route ${request.method} ${request.url.split('?')[0]}.`, request)),
   );
-}
+}, { name: 'meridian-problems' });

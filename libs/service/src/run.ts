@@ -2,12 +2,20 @@ import { describeConfigError } from '@meridian/config';
 import closeWithGrace from 'close-with-grace';
 import type { Service } from './types.js';
 
+/** Where a process listens, and the variable that chooses the port (named when it is taken). */
+export interface Listener {
+  port: number;
+  portVariable: string;
+}
+
 /**
- * Listens, then on SIGTERM/SIGINT stops accepting, lets in-flight requests finish, closes
- * connections and exits 0; a second signal or the shutdown timeout exits 1.
+ * Listens, then on SIGTERM/SIGINT stops accepting, lets in-flight requests (and a worker's running
+ * jobs) finish, closes connections and exits 0; a second signal or the shutdown timeout exits 1.
+ * A service listens on its own port; a worker process passes its metrics port.
  */
-export async function runService(app: Service): Promise<void> {
+export async function runService(app: Service, listener?: Listener): Promise<void> {
   const { config } = app;
+  const { port, portVariable } = listener ?? { port: config.port, portVariable: `${config.service.toUpperCase()}_PORT` };
   closeWithGrace(
     {
       delay: config.shutdownTimeoutMs,
@@ -24,11 +32,11 @@ export async function runService(app: Service): Promise<void> {
     },
   );
   try {
-    await app.listen({ host: config.host, port: config.port });
+    await app.listen({ host: config.host, port });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(
-        `Port ${config.port} on ${config.host} is in use. Stop whatever listens there, or choose another port with ${config.service.toUpperCase()}_PORT.`,
+        `Port ${port} on ${config.host} is in use. Stop whatever listens there, or choose another port with ${portVariable}.`,
       );
     }
     throw error;

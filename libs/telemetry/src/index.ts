@@ -2,4 +2,3 @@ export { Metrics, type CacheCounts, type PoolCounts, type QueryCounts } from './
 export { logTraceIds, type TraceIds } from './context.js';
 export { tracingEnabled } from './enabled.js';
 export { injectTraceContext, requestTraceIds, traceRequests, type RequestTracing } from './server-spans.js';
-export { serveMetrics } from './serve.js';

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { type Config, type Env, loadConfig, SERVICE_NAMES, type ServiceName } from '@meridian/config';
 import { createTestDatabase, type TestDatabase } from '@meridian/db/testing';
 import { Redis } from 'ioredis';
-import { type Caller, INTERNAL_HEADER, signInternal } from '../internal-auth.js';
+import { type Caller, INTERNAL_HEADER, signInternal } from '../plugins/internal-auth.js';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 

@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { problem, sendProblem } from './problem.js';
-import type { Service } from './types.js';
+import fp from 'fastify-plugin';
+import { problem, sendProblem } from '../problem.js';
+import type {} from './config.js';
 
 /** Carries the caller's identity from the gateway to a service, signed with the shared secret. */
 export const INTERNAL_HEADER = 'x-meridian-internal';
@@ -39,7 +40,7 @@ export function verifyInternal(secret: string, method: string, path: string, hea
 }
 
 /** Routes under /v1 answer only requests signed by the gateway; health, metrics and the API document stay open. */
-export function requireInternalAuth(app: Service): void {
+export const internalAuth = fp(async (app) => {
   const secret = app.config.internalSecret;
   // A callback hook: nothing here waits, and an async hook costs promises on every request.
   app.addHook('onRequest', (request: FastifyRequest, reply, done) => {
@@ -51,4 +52,4 @@ export function requireInternalAuth(app: Service): void {
     request.caller = caller;
     done();
   });
-}
+}, { name: 'meridian-internal-auth', dependencies: ['meridian-config'] });

@@ -1,5 +1,9 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { pingRedis } from '../redis.js';
+import type {} from './config.js';
+import type {} from './pools.js';
+import type {} from './redis.js';
 
 export type ReadinessCheck = () => Promise<unknown>;
 
@@ -35,8 +39,12 @@ async function runCheck(check: ReadinessCheck): Promise<{ status: 'up' | 'down';
   }
 }
 
-/** Liveness says the process answers; readiness says its dependencies answer too. */
-export const healthRoutes: FastifyPluginAsyncTypebox<{ checks: Record<string, ReadinessCheck> }> = async (app, { checks }) => {
+/**
+ * `GET /health/live` says the process answers; `GET /health/ready` says Postgres, Redis and the
+ * app's `extra` dependencies answer too, each reported, 503 when one is down.
+ */
+export const health: FastifyPluginAsyncTypebox<{ extra?: Record<string, ReadinessCheck> }> = async (app, { extra }) => {
+  const checks: Record<string, ReadinessCheck> = { postgres: () => app.db.write.query('SELECT 1'), redis: () => pingRedis(app.redis), ...extra };
   app.get('/health/live', {
     schema: { hide: true, response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
   }, async () => ({ status: 'ok' as const }));

@@ -1,0 +1,32 @@
+import { Metrics } from '@meridian/telemetry';
+import fp from 'fastify-plugin';
+import type {} from './pools.js';
+import type {} from './cache.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Prometheus registry behind GET /metrics. */
+    metrics: Metrics;
+  }
+}
+
+/**
+ * `app.metrics` and `GET /metrics`: the Prometheus registry of the process, watching its pools,
+ * queries and cache when scraped, and timing every request by route template.
+ */
+export const metrics = fp(
+  async (app, { service }: { service: string }) => {
+    const { db } = app;
+    const registry = new Metrics(service);
+    registry.watchPools(db.read === db.write ? { write: db.write } : { write: db.write, read: db.read });
+    registry.watchQueries(() => db.queries.stats());
+    registry.watchCache(() => app.cache.stats());
+    app.decorate('metrics', registry);
+    app.addHook('onResponse', (request, reply, done) => {
+      registry.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    });
+    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(registry.contentType).send(await registry.text()));
+  },
+  { name: 'meridian-metrics', dependencies: ['meridian-pools', 'meridian-cache'] },
+);

@@ -1,0 +1,41 @@
+import fastifyPostgres, { type PostgresDb } from '@fastify/postgres';
+import type pg from 'pg';
+import { type Pools, poolOptions, QueryLog } from '@meridian/db';
+import fp from 'fastify-plugin';
+import type {} from './config.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Pools;
+  }
+}
+
+const poolNamed = (instances: Record<string, PostgresDb | undefined>, name: string): pg.Pool => {
+  const db = instances[name];
+  if (!db) throw new Error(`@fastify/postgres registered no pool named ${name}`);
+  return db.pool;
+};
+
+/**
+ * The process's two pg pools as @fastify/postgres instances named `write` and `read` (one pool
+ * when both point at the same database with the same size), closed with the app. `app.db` hands
+ * them to repositories together with the slow-query log that times every query on both.
+ */
+export const pools = fp(
+  async (app, { applicationName }: { applicationName: string }) => {
+    const { database } = app.config;
+    await app.register(fastifyPostgres, { name: 'write', ...poolOptions(database.url, database.poolMax, database, applicationName) });
+    const shared = database.readUrl === database.url && database.readPoolMax === database.poolMax;
+    if (!shared) await app.register(fastifyPostgres, { name: 'read', ...poolOptions(database.readUrl, database.readPoolMax, database, `${applicationName}-read`) });
+    const write = poolNamed(app.pg, 'write');
+    const read = shared ? write : poolNamed(app.pg, 'read');
+    const queries = new QueryLog(database.slowQueryMs, app.log);
+    for (const pool of new Set([write, read])) {
+      // An idle client losing its connection must not crash the process; the pool replaces it.
+      pool.on('error', () => undefined);
+      queries.watch(pool);
+    }
+    app.decorate('db', { write, read, queries } satisfies Pools);
+  },
+  { name: 'meridian-pools', dependencies: ['meridian-config'] },
+);

@@ -1,0 +1,26 @@
+import { type RequestTracing, traceRequests, tracingEnabled } from '@meridian/telemetry';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+
+/**
+ * Each request's `X-Request-Id`, and with tracing on its server span (libs/telemetry's
+ * server-spans.ts). Registered first of all, so that every later hook, and what it logs, knows the
+ * request's trace, and before any route, so that every handler runs in its request's context.
+ * `scopeHandlers: false` for an app whose handlers only forward (the gateway).
+ */
+export const requestTracing = fp(
+  async (app, { scopeHandlers = true }: { scopeHandlers?: boolean }) => {
+    const tracing: RequestTracing | undefined = tracingEnabled() ? traceRequests(app as unknown as FastifyInstance, { scopeHandlers }) : undefined;
+    // Callback hooks: an async hook costs a promise per request.
+    app.addHook('onRequest', (request, reply, done) => {
+      tracing?.start(request, reply);
+      reply.header('x-request-id', request.id);
+      done();
+    });
+    if (tracing) app.addHook('onResponse', (request, reply, done) => {
+      tracing.end(request, reply, request.routeOptions.url);
+      done();
+    });
+  },
+  { name: 'meridian-request-tracing' },
+);
