@@ -3,6 +3,7 @@ import { BarRepository, InstrumentRepository, type Interval, type Pools, ROLLUPS
 import type { BarSeries } from '@meridian/market';
 import { HttpProblem } from '@meridian/service';
 import { rollupTag } from './rollups.js';
+import { namespace } from './cache-namespaces.js';
 
 /** Every cached value derived from a symbol's bars carries this tag; ingest deletes it. */
 export const symbolTag = (symbol: string): string => `symbol:${symbol}`;
@@ -26,8 +27,8 @@ export class MarketData {
   constructor(db: Pools, private readonly cache: Cache) {
     this.instruments = new InstrumentRepository(db.write, db.read);
     this.bars = new BarRepository(db.read);
-    this.seriesCache = cache.namespace('bars');
-    this.idCache = cache.namespace('instruments', { ttlMs: 10 * 60_000 });
+    this.seriesCache = namespace(cache, 'bars');
+    this.idCache = namespace(cache, 'instruments');
   }
 
   /** The instrument's id; 404 when the symbol was never created. */

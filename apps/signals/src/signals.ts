@@ -4,6 +4,7 @@ import type { BarSeries, Evaluation, RuleSpec } from '@meridian/market';
 import { signalsBody, type Window } from './compute.js';
 import { type CachedBody, cachedBody } from './http-cache.js';
 import { barTags, type MarketData, symbolTag } from './market-data.js';
+import { namespace } from './cache-namespaces.js';
 
 export interface LatestItem {
   symbol: string;
@@ -20,7 +21,7 @@ export class SignalResults {
 
   constructor(db: Pools, cache: Cache, private readonly market: MarketData) {
     this.events = new SignalEventRepository(db.write, db.read);
-    this.cache = cache.namespace('signals');
+    this.cache = namespace(cache, 'signals');
   }
 
   compute(symbol: string, interval: Interval, spec: RuleSpec, hash: string, window: Window): Promise<CachedBody> {

@@ -1,9 +1,30 @@
-import type { Cache, Factory, GetOrSetOptions, Settled } from './cache.js';
 import { CacheTimeoutError } from './errors.js';
 import type { Entry } from './entry.js';
 import type { NamespaceOptions } from './namespaces.js';
 import type { NamespaceStats } from './stats.js';
+import type { TierStack } from './tiers.js';
 import { deadline, sleep, UNAVAILABLE } from './timing.js';
+
+export interface GetOrSetOptions {
+  ttlMs?: number;
+  graceMs?: number;
+  tags?: readonly string[];
+  timeoutMs?: number;
+  hardTimeoutMs?: number;
+  eagerRefresh?: number;
+}
+
+export type Factory<T> = () => Promise<T> | T;
+
+/** A call's options, settled against the namespace's. */
+interface Settled {
+  ttlMs: number;
+  graceMs: number;
+  tags: readonly string[];
+  timeoutMs: number | undefined;
+  hardTimeoutMs: number | undefined;
+  eagerRefresh: number;
+}
 
 interface Window {
   /** L2 answered the first read: worth taking the cross-instance lock. */
@@ -30,17 +51,29 @@ export class Namespace {
   private readonly keyPrefix: string;
 
   constructor(
-    private readonly cache: Cache,
+    private readonly tiers: TierStack,
     readonly name: string,
     readonly options: NamespaceOptions,
   ) {
     this.tag = `ns:${name}`;
     this.keyPrefix = `c:${name}:`;
-    this.stats = cache.counter(name);
+    this.stats = tiers.counter(name);
   }
 
   private id(key: string): string {
     return this.keyPrefix + key;
+  }
+
+  private settle(options: GetOrSetOptions): Settled {
+    const base = this.options;
+    return {
+      ttlMs: options.ttlMs ?? base.ttlMs,
+      graceMs: options.graceMs ?? base.graceMs,
+      tags: [this.tag, ...(options.tags ?? [])],
+      timeoutMs: options.timeoutMs ?? base.timeoutMs,
+      hardTimeoutMs: options.hardTimeoutMs ?? base.hardTimeoutMs,
+      eagerRefresh: options.eagerRefresh ?? base.eagerRefresh,
+    };
   }
 
   /**
@@ -49,13 +82,13 @@ export class Namespace {
    */
   getOrSet<T>(key: string, factory: Factory<T>, options: GetOrSetOptions = {}): Promise<T> {
     const id = this.id(key);
-    const local = this.cache.fromL1(id);
-    if (local && this.cache.judge(local) === 'fresh') {
+    const local = this.tiers.fromL1(id);
+    if (local && this.tiers.judge(local) === 'fresh') {
       this.stats.l1Hits++;
       this.refreshEarly(id, local, factory, options);
       return Promise.resolve(local.value as T);
     }
-    return this.cache.flight(id, () => this.resolve(id, factory, this.cache.settle(this, options), local));
+    return this.tiers.flight(id, () => this.resolve(id, factory, this.settle(options), local));
   }
 
   /**
@@ -64,8 +97,8 @@ export class Namespace {
    * not. No early refresh: the next getOrSet after expiry reloads.
    */
   peek<T>(key: string): T | undefined {
-    const local = this.cache.fromL1(this.id(key));
-    if (!local || this.cache.judge(local) !== 'fresh') return undefined;
+    const local = this.tiers.fromL1(this.id(key));
+    if (!local || this.tiers.judge(local) !== 'fresh') return undefined;
     this.stats.l1Hits++;
     return local.value as T;
   }
@@ -84,20 +117,20 @@ export class Namespace {
     const out: (T | undefined)[] = new Array(keys.length);
     const missing: number[] = [];
     keys.forEach((key, i) => {
-      const entry = this.cache.fromL1(this.id(key));
-      if (entry && this.cache.judge(entry) === 'fresh') {
+      const entry = this.tiers.fromL1(this.id(key));
+      if (entry && this.tiers.judge(entry) === 'fresh') {
         this.stats.l1Hits++;
         out[i] = entry.value as T;
       } else missing.push(i);
     });
     if (missing.length === 0) return out;
     const ids = missing.map((i) => this.id(keys[i] as string));
-    const found = await this.cache.fromL2(ids, [this.tag, ...(options.tags ?? [])]);
+    const found = await this.tiers.fromL2(ids, [this.tag, ...(options.tags ?? [])]);
     missing.forEach((i, j) => {
       const entry = found === UNAVAILABLE ? undefined : found[j];
-      if (entry && this.cache.judge(entry) === 'fresh') {
+      if (entry && this.tiers.judge(entry) === 'fresh') {
         this.stats.l2Hits++;
-        this.cache.keepInL1(ids[j] as string, entry);
+        this.tiers.keepInL1(ids[j] as string, entry);
         out[i] = entry.value as T;
       } else this.stats.misses++;
     });
@@ -110,16 +143,16 @@ export class Namespace {
 
   /** Writes many entries with one pipeline. */
   async setMany<T>(items: readonly { key: string; value: T; tags?: readonly string[] }[], options: GetOrSetOptions = {}): Promise<void> {
-    const settled = this.cache.settle(this, options);
+    const settled = this.settle(options);
     const now = Date.now();
-    await this.cache.save(this, items.map((item) => ({ id: this.id(item.key), entry: this.entry(item.value, now, settled, item.tags) })));
+    await this.tiers.save(this.options, items.map((item) => ({ id: this.id(item.key), entry: this.entry(item.value, now, settled, item.tags) })));
   }
 
   /** Whether a value (fresh or within grace) is kept for the key. */
   async has(key: string): Promise<boolean> {
     const id = this.id(key);
-    if (this.cache.fromL1(id)) return true;
-    const found = await this.cache.fromL2([id], [this.tag]);
+    if (this.tiers.fromL1(id)) return true;
+    const found = await this.tiers.fromL2([id], [this.tag]);
     return found !== UNAVAILABLE && found[0] !== undefined;
   }
 
@@ -129,13 +162,13 @@ export class Namespace {
 
   /** One Redis call and one bus message for all the keys. */
   async deleteMany(keys: readonly string[]): Promise<void> {
-    await this.cache.deleteIds(keys.map((key) => this.id(key)));
+    await this.tiers.deleteIds(keys.map((key) => this.id(key)));
   }
 
   /** Every entry of the namespace, on every instance. */
   async clear(): Promise<void> {
-    await this.cache.deleteByTag([this.tag]);
-    await this.cache.deletePrefix(this.keyPrefix);
+    await this.tiers.invalidateTags([this.tag], 'deleted');
+    await this.tiers.deletePrefix(this.keyPrefix);
   }
 
   private entry<T>(value: T, createdAt: number, settled: Settled, extraTags: readonly string[] = []): Entry<T> {
@@ -153,14 +186,14 @@ export class Namespace {
       hard: settled.hardTimeoutMs === undefined ? Infinity : started + settled.hardTimeoutMs,
     };
     let stale = local;
-    const found = await this.cache.fromL2([id], settled.tags);
+    const found = await this.tiers.fromL2([id], settled.tags);
     if (found === UNAVAILABLE) window.l2Up = false;
     else if (found[0]) {
       const entry = found[0];
-      const state = this.cache.judge(entry);
+      const state = this.tiers.judge(entry);
       if (state === 'fresh') {
         this.stats.l2Hits++;
-        this.cache.keepInL1(id, entry);
+        this.tiers.keepInL1(id, entry);
         return entry.value as T;
       }
       if (state === 'stale' && (!stale || entry.createdAt > stale.createdAt)) stale = entry;
@@ -175,7 +208,7 @@ export class Namespace {
       const got = await this.acquire(id, settled, stale, window);
       if (got.entry) {
         this.stats.l2Hits++;
-        this.cache.keepInL1(id, got.entry);
+        this.tiers.keepInL1(id, got.entry);
         return got.entry.value as T;
       }
       if (got.stale && stale) return this.serveStale(stale, 'timeout');
@@ -191,14 +224,14 @@ export class Namespace {
   private async acquire(id: string, settled: Settled, stale: Entry | undefined, window: Window): Promise<Acquired> {
     let delay = 2;
     for (let attempt = 0; ; attempt++) {
-      const token = await this.cache.lock(id);
+      const token = await this.tiers.lock(id);
       if (token === UNAVAILABLE) return {};
       if (token !== undefined) {
         if (attempt === 0) return { token };
-        const found = await this.cache.fromL2([id], settled.tags);
+        const found = await this.tiers.fromL2([id], settled.tags);
         const entry = found === UNAVAILABLE ? undefined : found[0];
-        if (entry && this.cache.judge(entry) === 'fresh') {
-          this.cache.unlock(id, token);
+        if (entry && this.tiers.judge(entry) === 'fresh') {
+          this.tiers.unlock(id, token);
           return { entry };
         }
         return { token };
@@ -207,12 +240,12 @@ export class Namespace {
       const now = Date.now();
       if (stale && now >= window.soft) return { stale: true };
       if (now >= window.hard) return this.timedOut(id, settled, stale);
-      if (now - window.started >= this.cache.lockWait) return {};
+      if (now - window.started >= this.tiers.lockWait) return {};
       await sleep(Math.min(delay, window.hard - now, stale ? window.soft - now : Infinity));
       delay = Math.min(delay * 2, 25);
-      const found = await this.cache.fromL2([id], settled.tags);
+      const found = await this.tiers.fromL2([id], settled.tags);
       const entry = found === UNAVAILABLE ? undefined : found[0];
-      if (entry && this.cache.judge(entry) === 'fresh') return { entry };
+      if (entry && this.tiers.judge(entry) === 'fresh') return { entry };
     }
   }
 
@@ -230,14 +263,14 @@ export class Namespace {
       try {
         entry = this.entry(await factory(), createdAt, settled);
       } catch (error) {
-        if (token) this.cache.unlock(id, token);
+        if (token) this.tiers.unlock(id, token);
         throw error;
       }
       // The caller has its value now; encoding and the Redis write follow, and the lock is
       // released only after them so other instances find the value when it is gone.
-      this.cache.keepInL1(id, entry);
-      void this.cache.save(this, [{ id, entry }], true).finally(() => {
-        if (token) this.cache.unlock(id, token);
+      this.tiers.keepInL1(id, entry);
+      void this.tiers.save(this.options, [{ id, entry }], true).finally(() => {
+        if (token) this.tiers.unlock(id, token);
       });
       return entry;
     })();
@@ -255,7 +288,7 @@ export class Namespace {
     } catch (error) {
       this.stats.factoryErrors++;
       if (!stale) throw error;
-      this.cache.keepInL1(id, { ...stale, freshUntil: Math.min(stale.staleUntil, Date.now() + this.cache.throttleMs) });
+      this.tiers.keepInL1(id, { ...stale, freshUntil: Math.min(stale.staleUntil, Date.now() + this.tiers.throttleMs) });
       return this.serveStale(stale, 'error') as T;
     } finally {
       soft?.cancel();
@@ -271,10 +304,10 @@ export class Namespace {
   /** A hit late in its TTL starts the next value in background, so hot keys never go cold. */
   private refreshEarly<T>(id: string, entry: Entry, factory: Factory<T>, options: GetOrSetOptions): void {
     const fraction = options.eagerRefresh ?? this.options.eagerRefresh;
-    if (fraction <= 0 || this.cache.inFlight(id)) return;
+    if (fraction <= 0 || this.tiers.inFlight(id)) return;
     if (Date.now() < entry.createdAt + fraction * (entry.freshUntil - entry.createdAt)) return;
-    const settled = this.cache.settle(this, options);
+    const settled = this.settle(options);
     const window: Window = { l2Up: true, started: Date.now(), soft: Infinity, hard: Infinity };
-    this.cache.flight(id, () => this.produce(id, factory, settled, entry, window)).catch(() => undefined);
+    this.tiers.flight(id, () => this.produce(id, factory, settled, entry, window)).catch(() => undefined);
   }
 }

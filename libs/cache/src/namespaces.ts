@@ -16,24 +16,10 @@ export interface NamespaceOptions {
   compressAboveBytes: number;
 }
 
+/** How a namespace's values are written to Redis. */
+export type Codec = Pick<NamespaceOptions, 'codec' | 'compressAboveBytes'>;
+
 const MINUTE = 60_000;
-const DEFAULTS: NamespaceOptions = { ttlMs: MINUTE, graceMs: 10 * MINUTE, eagerRefresh: 0, codec: 'v8', compressAboveBytes: 8192 };
 
-/**
- * One table for every namespace Meridian caches. Market data changes only on ingest (which
- * invalidates by tag), so TTLs mostly bound memory; API keys keep no grace, because a revoked
- * key must not be honoured while the database is down.
- */
-export const NAMESPACES = {
-  bars: { ...DEFAULTS, ttlMs: 10 * MINUTE },
-  indicators: { ...DEFAULTS, ttlMs: 5 * MINUTE },
-  signals: { ...DEFAULTS, ttlMs: MINUTE, eagerRefresh: 0.8 },
-  seasonality: { ...DEFAULTS, ttlMs: 10 * MINUTE },
-  strategies: { ...DEFAULTS, ttlMs: 5 * MINUTE },
-  backtests: { ...DEFAULTS, ttlMs: 60 * MINUTE },
-  apikeys: { ...DEFAULTS, ttlMs: MINUTE, graceMs: 0, codec: 'json' },
-} satisfies Record<string, NamespaceOptions>;
-
-export function namespaceOptions(name: string, overrides: Partial<NamespaceOptions> = {}): NamespaceOptions {
-  return { ...((NAMESPACES as Record<string, NamespaceOptions>)[name] ?? DEFAULTS), ...overrides };
-}
+/** What a namespace gets for each option its owner does not set. */
+export const NAMESPACE_DEFAULTS: NamespaceOptions = { ttlMs: MINUTE, graceMs: 10 * MINUTE, eagerRefresh: 0, codec: 'v8', compressAboveBytes: 8192 };

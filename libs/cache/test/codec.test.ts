@@ -40,9 +40,9 @@ describe('codecs', () => {
     const writer = await kit.cache();
     const reader = await kit.cache();
     const key = { id: 'k1', tenant: 'acme', scopes: ['read'] };
-    await writer.namespace('apikeys').set('hash', key);
+    await writer.namespace('apikeys', { codec: 'json' }).set('hash', key);
     const raw = await (await kit.redis()).getBuffer(`${kit.prefix}c:apikeys:hash`);
     expect(raw?.toString('utf8')).toContain('"tenant":"acme"');
-    expect(await reader.namespace('apikeys').get('hash')).toEqual(key);
+    expect(await reader.namespace('apikeys', { codec: 'json' }).get('hash')).toEqual(key);
   });
 });

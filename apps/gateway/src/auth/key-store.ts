@@ -1,4 +1,4 @@
-import type { Cache, Namespace } from '@meridian/cache';
+import type { Cache, Namespace, NamespaceOptions } from '@meridian/cache';
 import type { ApiKeyRepository, Scope } from '@meridian/db';
 import type { FastifyBaseLogger } from 'fastify';
 
@@ -19,13 +19,15 @@ interface StoredKey {
 }
 
 export const API_KEY_NAMESPACE = 'apikeys';
+/** No grace: a revoked key must not be honoured as a fallback while the database is down. JSON, to be readable in Redis. */
+const apiKeyNamespace = (ttlMs = 60_000): Partial<NamespaceOptions> => ({ ttlMs, graceMs: 0, codec: 'json' });
 
 /**
  * Drops a key from every gateway's cache (memory and Redis) through the cache's invalidation
  * bus. False when Redis could not be told: gateways then notice within API_KEY_CACHE_TTL_MS.
  */
 export async function forgetKey(cache: Cache, prefix: string): Promise<boolean> {
-  await cache.namespace(API_KEY_NAMESPACE).delete(prefix);
+  await cache.namespace(API_KEY_NAMESPACE, apiKeyNamespace()).delete(prefix);
   return cache.stats().l2.pendingInvalidations === 0;
 }
 
@@ -46,7 +48,7 @@ export class KeyStore {
     cache: Cache,
     ttlMs: number,
   ) {
-    this.space = cache.namespace(API_KEY_NAMESPACE, { ttlMs });
+    this.space = cache.namespace(API_KEY_NAMESPACE, apiKeyNamespace(ttlMs));
     this.flushTimer = setInterval(() => void this.flushUsage(), 30_000).unref();
   }
 

@@ -1,4 +1,12 @@
-import type { BarColumns } from './repository.js';
+/** The shape of the quant core's BarSeries; a missing volume is NaN. */
+export interface BarColumns {
+  ts: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+  volume: Float64Array;
+}
 
 // PostgreSQL's binary COPY format (docs: "COPY", "Binary Format"): an 11-byte signature, a
 // 32-bit flags field and a header extension, then per row a 16-bit field count and per field a

@@ -3,7 +3,9 @@ import { finished } from 'node:stream/promises';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { timedStream } from '../query-log.js';
-import { barColumnsFromBinaryCopy } from './binary-copy.js';
+import { type BarColumns, barColumnsFromBinaryCopy } from './binary-copy.js';
+
+export type { BarColumns } from './binary-copy.js';
 
 export const INTERVALS = ['1m', '5m', '15m', '30m', '1h', '4h', '1d', '1w', '1mo'] as const;
 export type Interval = (typeof INTERVALS)[number];
@@ -24,16 +26,6 @@ export interface BarRow {
   low: number;
   close: number;
   volume: number | null;
-}
-
-/** The shape of the quant core's BarSeries; a missing volume is NaN. */
-export interface BarColumns {
-  ts: Float64Array;
-  open: Float64Array;
-  high: Float64Array;
-  low: Float64Array;
-  close: Float64Array;
-  volume: Float64Array;
 }
 
 export type ExportFormat = 'ndjson' | 'csv';

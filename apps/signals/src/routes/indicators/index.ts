@@ -9,9 +9,10 @@ import { indicatorBody } from '../../compute.js';
 import { cachedBody, sendCached, sendJson } from '../../http-cache.js';
 import { barTags, type MarketData } from '../../market-data.js';
 import { instant } from '../../window.js';
+import { namespace } from '../../cache-namespaces.js';
 
 export const indicatorRoutes: FastifyPluginAsyncTypebox<{ market: MarketData }> = async (app, { market }) => {
-  const cache = app.cache.namespace('indicators');
+  const cache = namespace(app.cache, 'indicators');
   const catalogue = JSON.stringify({
     items: [...indicators.values()].map((spec) => ({ name: spec.name, description: spec.description, params: spec.params, outputs: spec.outputs })),
   });

@@ -6,9 +6,10 @@ import { seasonalityBody } from '../../compute.js';
 import { cachedBody, sendCached } from '../../http-cache.js';
 import { barTags, type MarketData } from '../../market-data.js';
 import { instant } from '../../window.js';
+import { namespace } from '../../cache-namespaces.js';
 
 export const seasonalityRoutes: FastifyPluginAsyncTypebox<{ market: MarketData }> = async (app, { market }) => {
-  const cache = app.cache.namespace('seasonality');
+  const cache = namespace(app.cache, 'seasonality');
 
   app.get('/v1/seasonality', {
     schema: {
