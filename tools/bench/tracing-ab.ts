@@ -83,7 +83,7 @@ const sliceRatios: number[] = [];
  * Loads one stack at a time for `slice` seconds, in pairs whose order flips each time (A B, B A,
  * …), and returns the first mode's throughput over the second's for each pair. Each slice has
  * the whole machine; a drift in its speed over minutes lands on both halves of a pair alike
- * (changes within seconds do not: BENCHMARKS.md, tracing, session 12).
+ * (changes within seconds do not).
  */
 async function alternate(names: string[], run: (stack: number) => Promise<{ rps: number }>): Promise<number[]> {
   const firstStack = names.indexOf(first[0]);

@@ -23,10 +23,9 @@ export function decodeValue(codec: CodecName, bytes: Buffer): unknown {
 const GZIP: ZlibOptions = { level: 1, strategy: constants.Z_DEFAULT_STRATEGY };
 
 /**
- * Below this size zlib runs on the calling thread. Node's thread-pool zlib costs about 200 µs of
- * CPU a call on top of the work (measured here: 14 KB of JSON takes 44 µs to gzip in place and
- * 250 µs through the pool), which is most of a cached signals answer's price; a 64 KiB payload
- * holds the event loop for about 0.2 ms. Larger ones, whole bar histories, go to the pool.
+ * Below this size zlib runs on the calling thread: handing a small payload to the thread pool
+ * costs more CPU than compressing it, and most of a cached signals answer's price, while 64 KiB
+ * holds the event loop only briefly. Larger ones, whole bar histories, go to the pool.
  */
 const IN_PLACE_BELOW_BYTES = 64 * 1024;
 

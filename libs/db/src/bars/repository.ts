@@ -98,8 +98,8 @@ export class BarRepository {
 
   /**
    * Every bar of the instrument and interval as columns (epoch-ms times), in time order. Read
-   * with a binary COPY: for a symbol's whole history (5,000 daily bars) it takes 0.6–0.75× the
-   * time of a query's rows, which pg parses one at a time (`npm run bench:bar-columns`).
+   * with a binary COPY, faster than a query's rows, which pg parses one at a time (BENCHMARKS.md,
+   * "Market data", bar columns).
    */
   async columns(instrumentId: number, interval: Interval): Promise<BarColumns> {
     // COPY takes no bind parameters: these two are spliced in, so only an integer and one of

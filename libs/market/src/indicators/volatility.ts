@@ -16,7 +16,7 @@ import { rollingMax, rollingMin, rollingStd } from './rolling.js';
 
 /**
  * The maximum is taken as (x + y + |x − y|)/2, which has no branch to mispredict (Math.max
- * compiles to compares and jumps; this made ATR 2.6× faster) and may differ from it in the last bit.
+ * compiles to compares and jumps; BENCHMARKS.md, "Quant core", ATR) and may differ from it in the last bit.
  */
 export function trueRange(high: ArrayLike<number>, low: ArrayLike<number>, close: ArrayLike<number>): Float64Array {
   const n = high.length;
