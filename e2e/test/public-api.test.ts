@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+import { UPSTREAM_PREFIXES } from '@meridian/contracts';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { createTestContext, type TestContext } from '@meridian/service/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,15 +13,15 @@ interface Doc {
 let ctx: TestContext;
 let stack: RunningStack;
 let gateway: string;
+let serviceUrl: (service: string) => string;
 let doc: Doc;
 const keys: Record<'none' | 'read' | 'full', Record<string, string>> = { none: {}, read: {}, full: {} };
 
 beforeAll(async () => {
   ctx = await createTestContext({ emptyDatabase: true });
   const env = await stackEnv(ctx);
-  let url: (service: string) => string;
-  ({ stack, url } = await startStack(env));
-  gateway = url('gateway');
+  ({ stack, url: serviceUrl } = await startStack(env));
+  gateway = serviceUrl('gateway');
   keys.read = { authorization: `Bearer ${createKeyWithCli(env, 'walker', 'read').trim()}` };
   keys.full = { 'x-api-key': createKeyWithCli(env, 'walker', 'read,write,admin').trim() };
   doc = (await (await fetch(`${gateway}/openapi.json`)).json()) as Doc;
@@ -95,3 +97,51 @@ describe('every public route', () => {
     }
   });
 });
+
+/** Spellings of one path that a router may read as the same route. */
+function spellings(path: string): string[] {
+  const [, first = '', rest = ''] = /^\/v1\/(\w)(.*)$/.exec(path) ?? [];
+  const escape = (char: string, upper: boolean) => `%${char.charCodeAt(0).toString(16)[upper ? 'toUpperCase' : 'toLowerCase']()}`;
+  return [
+    path.replace('/v1/', '/%761/'),
+    `/v1/${escape(first, true)}${rest}`,
+    `/v1/${escape(first, false)}${rest}`,
+    `http://meridian.example${path}`,
+    path.replace('/v1/', '//v1//'),
+    `${path};x=1`,
+  ];
+}
+
+/** One request written on a socket as given, so that no client normalises its target; the status code. */
+async function rawStatus(base: string, method: string, target: string, headers: Record<string, string>): Promise<number> {
+  const { hostname, port } = new URL(base);
+  const socket = connect(Number(port), hostname);
+  const body = method === 'GET' || method === 'DELETE' ? '' : '{}';
+  const head = [`${method} ${target} HTTP/1.1`, `host: ${hostname}:${port}`, 'connection: close', 'content-type: application/json', `content-length: ${body.length}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  socket.write(`${head.join('\r\n')}\r\n\r\n${body}`);
+  let response = '';
+  for await (const chunk of socket) response += (chunk as Buffer).toString();
+  return Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0);
+}
+
+const owner = (path: string): string => (Object.entries(UPSTREAM_PREFIXES) as [string, readonly string[]][]).find(([, prefixes]) => prefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`)))?.[0] ?? '';
+
+describe('every spelling of every public route', () => {
+  it('answers 401 at the gateway without a key', async () => {
+    for (const op of operations()) for (const target of spellings(op.url)) expect([op.method, target, await rawStatus(gateway, op.method, target, keys.none)]).toEqual([op.method, target, 401]);
+  });
+
+  it('answers 403 at the gateway to a read-only key on a mutation', async () => {
+    for (const op of operations().filter((o) => o.method !== 'GET')) {
+      for (const target of spellings(op.url)) expect([op.method, target, await rawStatus(gateway, op.method, target, keys.read)]).toEqual([op.method, target, 403]);
+    }
+  });
+
+  it("answers 401 on the owning service's own port without the gateway's signature", async () => {
+    for (const op of operations()) {
+      const service = serviceUrl(owner(op.url));
+      for (const target of [op.url, ...spellings(op.url)]) expect([op.method, target, await rawStatus(service, op.method, target, {})]).toEqual([op.method, target, 401]);
+    }
+  });
+});
+

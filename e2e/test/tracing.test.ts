@@ -85,7 +85,7 @@ beforeAll(async () => {
       // not a JSON log line
     }
   }));
-  const key = createKeyWithCli(env, 'traced', 'read,write').trim();
+  const key = createKeyWithCli(env, 'traced', 'read,write,admin').trim();
   auth = { authorization: `Bearer ${key}` };
   await fetch(`${url('gateway')}/v1/instruments`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ symbol: 'TRC', name: 'Traced' }) });
   const csv = ['date,open,high,low,close,volume', ...Array.from({ length: 120 }, (_, i) => {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -25,4 +26,23 @@ export function ensureDemoKey(root: string): string {
   writeFileSync(file, `${key}\n`);
   chmodSync(file, 0o600);
   return key;
+}
+
+/**
+ * The secret the local stack's gateway signs with and its services verify: random, made once and
+ * kept in tmp/internal-secret (git-ignored, readable by its owner only). An INTERNAL_AUTH_SECRET
+ * already in the environment wins.
+ */
+export function ensureInternalSecret(root: string): string {
+  if (process.env.INTERNAL_AUTH_SECRET) return process.env.INTERNAL_AUTH_SECRET;
+  const file = join(root, 'tmp/internal-secret');
+  if (existsSync(file)) {
+    const saved = readFileSync(file, 'utf8').trim();
+    if (saved.length >= 32) return saved;
+  }
+  const secret = randomBytes(32).toString('hex');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secret;
 }

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { loadConfig, SERVICE_NAMES } from '@meridian/config';
 import { migrate } from '@meridian/db/migrate';
 import { loadDemoData } from '../data/demo.js';
-import { ensureDemoKey } from './demo-key.js';
+import { ensureDemoKey, ensureInternalSecret } from './demo-key.js';
 import { builtProcesses, startProcesses, waitLive } from './processes.js';
 import { ensureDatabase, ensureServices, StackError } from './services.js';
 
@@ -39,7 +39,7 @@ export async function start(): Promise<number> {
   const config = loadConfig('gateway');
   const processes = builtProcesses(root, SERVICE_NAMES);
   log(`starting ${processes.map((p) => p.name).join(', ')}`);
-  const stack = startProcesses(processes, { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development' });
+  const stack = startProcesses(processes, { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development', INTERNAL_AUTH_SECRET: ensureInternalSecret(root) });
 
   let stopping = false;
   let markStopped: () => void = () => undefined;

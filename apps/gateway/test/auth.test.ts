@@ -1,6 +1,7 @@
 import { createCache, type Service } from '@meridian/service';
 import { createTestContext, type TestContext } from '@meridian/service/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
@@ -11,11 +12,15 @@ import { bearer, createKey } from './keys.js';
 let ctx: TestContext;
 let gateway: Service;
 let upstream: FastifyInstance;
+const seenUpstream: string[] = [];
 
 beforeAll(async () => {
   ctx = await createTestContext();
   upstream = Fastify();
-  upstream.all('/v1/*', async (request) => ({ ok: true, method: request.method }));
+  upstream.all('/v1/*', async (request) => {
+    seenUpstream.push(request.url);
+    return { ok: true, method: request.method };
+  });
   const url = await upstream.listen({ host: '127.0.0.1', port: 0 });
   gateway = await buildApp({
     config: ctx.config('gateway', { SIGNALS_URL: url, BACKTEST_URL: url, MONITOR_URL: url, RATE_LIMIT_WRITES_PER_MINUTE: '3' }),
@@ -158,5 +163,67 @@ describe('rate limits', () => {
     } finally {
       await offline.close();
     }
+  });
+});
+
+/** One request written on a socket exactly as given (no client normalises the target); the whole response as text. */
+async function rawRequest(base: string, requestLine: string, headers: Record<string, string> = {}, body = ''): Promise<string> {
+  const { hostname, port } = new URL(base);
+  const socket = connect(Number(port), hostname);
+  const head = [requestLine, `host: ${hostname}:${port}`, 'connection: close', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), `content-length: ${Buffer.byteLength(body)}`];
+  // Not ended from this side: the server answers, then closes.
+  socket.write(`${head.join('\r\n')}\r\n\r\n${body}`);
+  let response = '';
+  for await (const chunk of socket) response += (chunk as Buffer).toString();
+  return response;
+}
+
+const rawStatus = async (...args: Parameters<typeof rawRequest>): Promise<number> => Number(/^HTTP\/1\.1 (\d{3})/.exec(await rawRequest(...args))?.[1] ?? 0);
+
+describe('every spelling of a path', () => {
+  let base: string;
+  beforeAll(async () => {
+    base = await gateway.listen({ host: '127.0.0.1', port: 0 });
+  });
+
+  it.each(['/%761/instruments', '/v1/%69nstruments', '/v1/%6Enstruments', '/V1/instruments', '//v1//instruments', 'http://evil/v1/instruments', '/v1/instruments;x=1', '/v2/anything', '/favicon.ico'])(
+    'answers %s without a key with 401, never 500 or the data',
+    async (target) => {
+      expect(await rawStatus(base, `GET ${target} HTTP/1.1`)).toBe(401);
+    },
+  );
+
+  it.each(['/v1/%6donitor/services', '/v1/%6Donitor/alerts', 'http://x/v1/monitor/alerts', '//v1/monitor/alerts', '/v1/monitor;a/alerts'])(
+    'needs the admin scope for POST %s, as for its plain spelling',
+    async (target) => {
+      const { key } = await createKey(ctx, 'acme', ['read', 'write']);
+      expect(await rawStatus(base, `POST ${target} HTTP/1.1`, bearer(key))).toBe(403);
+    },
+  );
+
+  it.each([
+    ['POST', '/v1/instruments'],
+    ['PATCH', '/v1/instruments/SPX'],
+    ['POST', '/v1/bars?symbol=SPX'],
+    ['POST', '/v1/%62ars?symbol=SPX'],
+  ])('keeps %s %s, shared by every tenant, to admin keys', async (method, target) => {
+    const { key } = await createKey(ctx, 'acme', ['read', 'write']);
+    expect(await rawStatus(base, `${method} ${target} HTTP/1.1`, { ...bearer(key), 'content-type': 'application/json' }, '{}')).toBe(403);
+    const { key: admin } = await createKey(ctx, 'acme', ['read', 'write', 'admin']);
+    expect(await rawStatus(base, `${method} ${target} HTTP/1.1`, { ...bearer(admin), 'content-type': 'application/json' }, '{}')).toBe(200);
+  });
+
+  it.each(['/v1/instruments%2fSPX', '/v1/../v1/monitor/alerts', '/v1/%2e%2e/monitor/alerts', '/v1/instruments%zz'])('refuses %s with 400 problem+json before anything else', async (target) => {
+    const response = await rawRequest(base, `GET ${target} HTTP/1.1`);
+    expect(response).toMatch(/^HTTP\/1\.1 400 /);
+    expect(response).toContain('application/problem+json');
+    expect(response).toContain('"type":"/problems/bad-request-target"');
+  });
+
+  it('forwards the normalised target, which is what it signed', async () => {
+    const { key } = await createKey(ctx, 'acme', ['read']);
+    seenUpstream.length = 0;
+    expect(await rawStatus(base, 'GET http://x//%761/%69nstruments?q=%41 HTTP/1.1', bearer(key))).toBe(200);
+    expect(seenUpstream).toEqual(['/v1/instruments?q=%41']);
   });
 });

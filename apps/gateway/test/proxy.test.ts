@@ -108,7 +108,7 @@ beforeAll(async () => {
     }),
   });
   gatewayUrl = await gateway.listen({ host: '127.0.0.1', port: 0 });
-  ({ key, prefix } = await createKey(ctx, 'acme', ['read', 'write']));
+  ({ key, prefix } = await createKey(ctx, 'acme', ['read', 'write', 'admin']));
 });
 
 afterAll(async () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ConfigError, type Env, int, num, oneOf, optionalStr, str, url } from './parse.js';
 
 export const SERVICE_NAMES = ['gateway', 'signals', 'backtest', 'monitor'] as const;
@@ -7,7 +8,8 @@ export const DEFAULT_PORTS: Readonly<Record<ServiceName, number>> = { gateway: 3
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const NODE_ENVS = ['development', 'test', 'production'] as const;
-const DEV_SECRET = 'meridian-local-development-secret-not-for-production';
+/** Secrets that have been published (in docs or code): anyone could sign with them. */
+const PUBLISHED_SECRETS = new Set(['meridian-local-development-secret-not-for-production']);
 
 export interface DatabaseConfig {
   url: string;
@@ -71,6 +73,19 @@ export interface GatewayConfig {
 }
 
 /**
+ * The HMAC secret the gateway signs with and the services verify. Required in production. Outside
+ * it, an unset secret is a random one for this process alone: `npm start` and the tests set one
+ * shared by the whole stack, so a process started by hand without it trusts nobody, rather than a
+ * secret anyone could know.
+ */
+function readInternalSecret(env: Env, nodeEnv: (typeof NODE_ENVS)[number]): string {
+  const secret = nodeEnv === 'production' ? str(env, 'INTERNAL_AUTH_SECRET') : (optionalStr(env, 'INTERNAL_AUTH_SECRET') ?? randomBytes(32).toString('hex'));
+  if (secret.length < 32) throw new ConfigError('INTERNAL_AUTH_SECRET', `must be at least 32 characters, got ${secret.length}; make one with \`openssl rand -hex 32\``);
+  if (PUBLISHED_SECRETS.has(secret)) throw new ConfigError('INTERNAL_AUTH_SECRET', 'is a published value that anyone could sign with; make one with `openssl rand -hex 32`');
+  return secret;
+}
+
+/**
  * Reads and validates the environment for one service. Throws ConfigError naming the first
  * variable at fault; defaults serve a local machine (Postgres and Redis on 127.0.0.1).
  */
@@ -91,8 +106,7 @@ export function loadConfig(service: ServiceName, env: Env = process.env): Config
   if (service === 'gateway' && ports.gateway !== 0) rejectSelfUpstream(upstreams, ports.gateway);
 
   const databaseUrl = url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/meridian', ['postgres', 'postgresql']);
-  const internalSecret = str(env, 'INTERNAL_AUTH_SECRET', nodeEnv === 'production' ? undefined : DEV_SECRET);
-  if (internalSecret.length < 32) throw new ConfigError('INTERNAL_AUTH_SECRET', `must be at least 32 characters, got ${internalSecret.length}`);
+  const internalSecret = readInternalSecret(env, nodeEnv);
 
   return {
     nodeEnv,

@@ -31,9 +31,18 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'],
     [{ INTERNAL_AUTH_SECRET: 'short' }, 'INTERNAL_AUTH_SECRET must be at least 32 characters'],
     [{ NODE_ENV: 'production' }, 'INTERNAL_AUTH_SECRET is required but not set'],
+    [{ NODE_ENV: 'production', INTERNAL_AUTH_SECRET: 'meridian-local-development-secret-not-for-production' }, 'INTERNAL_AUTH_SECRET is a published value'],
+    [{ INTERNAL_AUTH_SECRET: 'meridian-local-development-secret-not-for-production' }, 'INTERNAL_AUTH_SECRET is a published value'],
   ])('rejects %o naming the variable', (env, message) => {
     expect(() => loadConfig('signals', env)).toThrow(ConfigError);
     expect(() => loadConfig('signals', env)).toThrow(message);
+  });
+
+  it('without INTERNAL_AUTH_SECRET outside production, makes a random secret per process instead of a known one', () => {
+    const [a, b] = [loadConfig('signals', {}), loadConfig('gateway', {})];
+    expect(a.internalSecret).toMatch(/^[0-9a-f]{64}$/);
+    expect(b.internalSecret).not.toBe(a.internalSecret);
+    expect(loadConfig('signals', { INTERNAL_AUTH_SECRET: 's'.repeat(40) }).internalSecret).toBe('s'.repeat(40));
   });
 
   it('refuses a gateway whose upstream is the gateway itself', () => {

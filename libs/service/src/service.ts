@@ -34,6 +34,8 @@ export interface ServiceOptions extends AppOptions {
   publishOpenApi?: boolean;
   /** Request body limit for routes that do not set their own. */
   bodyLimit?: number;
+  /** Rewrites each request's URL before routing (the gateway normalises targets with it). */
+  rewriteUrl?: FastifyServerOptions['rewriteUrl'];
   /** Run each route handler in its request's trace context (default); the gateway's only forward. */
   scopeHandlers?: boolean;
 }
@@ -41,7 +43,7 @@ export interface ServiceOptions extends AppOptions {
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** Fastify as every Meridian process makes it: its logging, request ids, validation and closing. */
-export function createFastify(config: Config, options: { name?: string; bodyLimit?: number } = {}): Service {
+export function createFastify(config: Config, options: { name?: string; bodyLimit?: number; rewriteUrl?: FastifyServerOptions['rewriteUrl'] } = {}): Service {
   const server: FastifyServerOptions = {
     logger: loggerOptions(config, options.name),
     logController: new RequestLog(),
@@ -51,6 +53,7 @@ export function createFastify(config: Config, options: { name?: string; bodyLimi
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     bodyLimit: options.bodyLimit ?? config.bodyLimitBytes,
+    ...(options.rewriteUrl ? { rewriteUrl: options.rewriteUrl } : {}),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
@@ -93,7 +96,7 @@ export async function registerProcessParts(app: Service, { config, name, scopeHa
  */
 export async function createService(options: ServiceOptions): Promise<Service> {
   const { config } = options;
-  const app = createFastify(config, { bodyLimit: options.bodyLimit });
+  const app = createFastify(config, { bodyLimit: options.bodyLimit, rewriteUrl: options.rewriteUrl });
   // Set by the gateway's auth (from the API key) or by a service's internal auth (from the signed header).
   app.decorateRequest('caller', null as unknown as Caller);
   const openApiOptions = { version: options.version, description: options.description, publish: options.publishOpenApi };

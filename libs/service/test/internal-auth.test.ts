@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createService, INTERNAL_HEADER, type Service, signInternal, verifyInternal } from '../src/index.js';
 import { createTestContext, signedHeaders, type TestContext } from '../src/testing/index.js';
@@ -22,9 +23,10 @@ describe('the internal signature', () => {
   });
 });
 
+let app: Service;
+
 describe('a service behind the gateway', () => {
   let ctx: TestContext;
-  let app: Service;
   beforeAll(async () => {
     ctx = await createTestContext();
     app = await createService({ config: ctx.config('backtest') });
@@ -61,5 +63,23 @@ describe('a service behind the gateway', () => {
 
   it('keeps health open', async () => {
     expect((await app.inject('/health/live')).statusCode).toBe(200);
+    expect((await app.inject('/health/ready')).statusCode).toBe(200);
   });
+
+  it.each(['/%761/whoami', '/v1/%77hoami', 'http://x/v1/whoami', '//v1/whoami', '/v1//whoami', '/v1/whoami;x=1', '/v1/nothing-here', '/openapi.json'])(
+    'refuses %s on its own port without the signature, whatever the spelling',
+    async (target) => {
+      const base = await listening();
+      const { hostname, port } = new URL(base);
+      const socket = connect(Number(port), hostname);
+      socket.write(`GET ${target} HTTP/1.1\r\nhost: ${hostname}\r\nconnection: close\r\n\r\n`);
+      let response = '';
+      for await (const chunk of socket) response += (chunk as Buffer).toString();
+      expect(response).toMatch(/^HTTP\/1\.1 401 /);
+      expect(response).not.toContain('"tenant"');
+    },
+  );
 });
+
+let base: string | undefined;
+const listening = async (): Promise<string> => (base ??= await app.listen({ host: '127.0.0.1', port: 0 }));

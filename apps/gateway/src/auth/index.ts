@@ -8,6 +8,12 @@ import { hashKey, parseKey } from './api-key.js';
 import { type KeyEntry, KeyStore } from './key-store.js';
 import { requiredScope } from './scopes.js';
 
+// What anyone may read without a key: the gateway's bare health, its API document and page, and
+// /metrics, which has a guard of its own. Everything else, unknown paths included, needs a key.
+// request.url is the normalised target (request-target/).
+const PUBLIC = /^\/(health|metrics|openapi\.json|docs)(\/|\?|$)/;
+const isPublic = (url: string): boolean => PUBLIC.test(url);
+
 function presentedKey(request: FastifyRequest): string | undefined {
   const authorization = request.headers.authorization;
   if (authorization !== undefined) {
@@ -55,7 +61,7 @@ export const apiKeyAuth: FastifyPluginAsyncTypebox = fp(async (app) => {
   // A callback hook: a key this process holds in memory (nearly every request) is checked
   // without creating a promise; only a look-up through Redis or the database waits.
   app.addHook('onRequest', (request, reply, done) => {
-    if (!request.url.startsWith('/v1/')) return done();
+    if (isPublic(request.url)) return done();
     const key = presented(request, reply);
     if (key instanceof HttpProblem) return done(key);
     const cached = keys.cached(key.prefix);

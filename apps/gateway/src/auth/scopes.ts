@@ -1,10 +1,16 @@
 import type { Scope } from '@meridian/db';
 
-/** GETs read; anything else writes or submits a job; changing the monitor is for admins. */
+// Shared by every tenant: changing them is for admins. Matched on the normalised path.
+const ADMIN_WRITES = /^\/v1\/(monitor|instruments|bars)(\/|\?|;|$)/;
+
+/**
+ * GETs read; anything else writes or submits a job. Changing what every tenant shares (the
+ * monitor, instruments, uploaded bars) is for admins. `url` is the normalised target.
+ */
 export function requiredScope(method: string, url: string): Scope {
   const reads = method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
-  if (url.startsWith('/v1/monitor')) return reads ? 'read' : 'admin';
-  return reads ? 'read' : 'write';
+  if (reads) return 'read';
+  return ADMIN_WRITES.test(url) ? 'admin' : 'write';
 }
 
 export const ALL_SCOPES: readonly Scope[] = ['read', 'write', 'admin'];

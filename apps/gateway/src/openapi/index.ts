@@ -1,7 +1,10 @@
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { INTERNAL_HEADER, signInternal } from '@meridian/service';
 import fp from 'fastify-plugin';
 import { DuplicatePathError, mergeDocuments, type OpenApiDocument } from './merge.js';
+
+const GATEWAY_CALLER = { tenant: 'gateway', keyId: 'openapi' };
 
 /** A merged document older than this is rebuilt before it is served. */
 export const REFRESH_MS = 15_000;
@@ -22,7 +25,9 @@ export const mergedOpenApi: FastifyPluginAsyncTypebox = fp(async (app) => {
     await Promise.all(
       Object.entries(services).map(async ([name, url]) => {
         try {
-          const res = await fetch(`${url}/openapi.json`, { signal: AbortSignal.timeout(2_000) });
+          // A service's document is not public on its own port: the gateway asks as itself.
+          const headers = { [INTERNAL_HEADER]: signInternal(app.config.internalSecret, 'GET', '/openapi.json', GATEWAY_CALLER) };
+          const res = await fetch(`${url}/openapi.json`, { headers, signal: AbortSignal.timeout(2_000) });
           if (res.ok) latest[name] = (await res.json()) as OpenApiDocument;
         } catch {
           // keep the last document we had; the service may be restarting

@@ -46,10 +46,12 @@ async function runCheck(check: ReadinessCheck): Promise<{ status: 'up' | 'down';
 export const health: FastifyPluginAsyncTypebox<{ extra?: Record<string, ReadinessCheck> }> = async (app, { extra }) => {
   const checks: Record<string, ReadinessCheck> = { postgres: () => app.db.write.query('SELECT 1'), redis: () => pingRedis(app.redis), ...extra };
   app.get('/health/live', {
+    config: { public: true },
     schema: { hide: true, response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
   }, async () => ({ status: 'ok' as const }));
 
   app.get('/health/ready', {
+    config: { public: true },
     schema: { tags: ['health'], summary: 'Readiness of this service and each dependency', response: { 200: Readiness, 503: Readiness } },
   }, async (_request, reply) => {
     const names = Object.keys(checks);

@@ -39,12 +39,23 @@ export function verifyInternal(secret: string, method: string, path: string, hea
   return timingSafeEqual(expected, Buffer.from(sig, 'hex')) ? { tenant, keyId } : undefined;
 }
 
-/** Routes under /v1 answer only requests signed by the gateway; health, metrics and the API document stay open. */
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Answered without the gateway's signature: health and metrics (which has a guard of its own). */
+    public?: boolean;
+  }
+}
+
+/**
+ * Every request needs the gateway's signature but those of routes marked `config.public`:
+ * decided on the route the router matched, whatever spelling of the path reached it (an encoded
+ * `%76`, an absolute-form target), and refused by default, unknown paths included.
+ */
 export const internalAuth = fp(async (app) => {
   const secret = app.config.internalSecret;
   // A callback hook: nothing here waits, and an async hook costs promises on every request.
   app.addHook('onRequest', (request: FastifyRequest, reply, done) => {
-    if (!request.url.startsWith('/v1/')) return done();
+    if (request.routeOptions.config.public === true && !request.is404) return done();
     const header = request.headers[INTERNAL_HEADER];
     const caller = verifyInternal(secret, request.method, request.url, typeof header === 'string' ? header : undefined);
     // Answered here, so the request goes no further (done is not called).

@@ -26,7 +26,7 @@ export const metrics = fp(
       registry.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
       done();
     });
-    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(registry.contentType).send(await registry.text()));
+    app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => reply.type(registry.contentType).send(await registry.text()));
   },
   { name: 'meridian-metrics', dependencies: ['meridian-pools', 'meridian-cache'] },
 );

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { type Config, type Env, loadConfig, SERVICE_NAMES, type ServiceName } from '@meridian/config';
 import { createTestDatabase, type TestDatabase } from '@meridian/db/testing';
@@ -38,12 +38,15 @@ export async function deleteByPrefix(redisUrl: string, prefix: string): Promise<
 export async function createTestContext(options: { emptyDatabase?: boolean } = {}): Promise<TestContext> {
   const database = await createTestDatabase({ empty: options.emptyDatabase ?? false });
   const redisPrefix = `meridian:test:${randomUUID()}:`;
+  // One secret for every process of this context, as npm start gives its stack one.
+  const internalSecret = randomBytes(32).toString('hex');
   const env = (extra: Env = {}): Record<string, string> => {
     const base: Record<string, string | undefined> = {
       NODE_ENV: 'test',
       DATABASE_URL: database.url,
       REDIS_URL: TEST_REDIS_URL,
       REDIS_PREFIX: redisPrefix,
+      INTERNAL_AUTH_SECRET: internalSecret,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       ...Object.fromEntries(SERVICE_NAMES.map((name) => [`${name.toUpperCase()}_PORT`, '0'])),
       WORKER_METRICS_PORT: '0',
