@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -262,6 +264,24 @@ describe('an upstream that is down', () => {
     } finally {
       await backtest.close();
     }
+  });
+});
+
+describe('a client that aborts its upload', () => {
+  it('does not open the circuit breaker, however often it does so', async () => {
+    const { hostname, port } = new URL(gatewayUrl);
+    for (let i = 0; i < 6; i++) {
+      const socket = connect(Number(port), hostname);
+      await once(socket, 'connect');
+      socket.write(`POST /v1/bars?symbol=SPX HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\ncontent-type: text/csv\r\ncontent-length: 100000\r\n\r\n0123456789`);
+      // Long enough for the gateway to have opened the upstream request and sent the 10 bytes.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      socket.destroy();
+      await once(socket, 'close');
+    }
+    const res = await fetch(`${gatewayUrl}/v1/instruments`, { headers: bearer(key) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ from: 'signals' });
   });
 });
 

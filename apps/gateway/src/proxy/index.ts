@@ -17,6 +17,9 @@ const SMALL_BODY_BYTES = 64 * 1024;
 // Routes that take large streamed uploads; every other route keeps the small body limit.
 const STREAMED_UPLOADS = [/^\/v1\/bars(\?|$)/];
 
+/** Whether the client's side of the request ended before it was whole (an aborted upload). */
+const clientGone = (request: FastifyRequest): boolean => request.raw.readableAborted || (request.raw.destroyed && !request.raw.complete);
+
 function hasBody(raw: IncomingMessage): boolean {
   return raw.headers['transfer-encoding'] !== undefined || Number(raw.headers['content-length'] ?? 0) > 0;
 }
@@ -69,8 +72,11 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     });
   }
 
-  function failure(target: Upstream, reply: FastifyReply, error: Error): HttpProblem {
+  function failure(target: Upstream, request: FastifyRequest, reply: FastifyReply, error: Error): HttpProblem {
     const code = (error as { code?: string }).code ?? '';
+    // A client that hung up mid-request fails the upload with a reset of its own socket: that
+    // says nothing of the service's health, so the breaker does not hear of it.
+    if (clientGone(request)) return new HttpProblem(400, 'client-aborted', 'The client closed the connection before the request was complete.');
     if (CONNECTION_ERRORS.has(code)) {
       target.breaker.failed();
       return unavailable(target, reply, code);
@@ -118,7 +124,7 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // without tracing the client's own traceparent passes through untouched.
     injectTraceContext(request, headers);
     send(target, request, headers, (error, upstream) => {
-      if (error) reply.send(failure(target, reply, error));
+      if (error) reply.send(failure(target, request, reply, error));
       else respond(target, request, reply, upstream);
     });
   }
