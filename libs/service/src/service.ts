@@ -15,7 +15,8 @@ import { pools } from './plugins/pools.js';
 import { redis } from './plugins/redis.js';
 import { requestTracing } from './plugins/request-tracing.js';
 import { serverTiming } from './plugins/server-timing.js';
-import { problems } from './problem.js';
+import { problem, problems, sendProblem } from './problem.js';
+import { jsonBody } from './plugins/json-body.js';
 import type { Service } from './types.js';
 
 /** What an app's buildApp takes; apps add their own fields beside it. */
@@ -40,7 +41,8 @@ export interface ServiceOptions extends AppOptions {
   scopeHandlers?: boolean;
 }
 
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** A client's X-Request-Id is kept only when it is this plain; otherwise the request gets its own. */
+export const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** Fastify as every Meridian process makes it: its logging, request ids, validation and closing. */
 export function createFastify(config: Config, options: { name?: string; bodyLimit?: number; rewriteUrl?: FastifyServerOptions['rewriteUrl'] } = {}): Service {
@@ -54,6 +56,12 @@ export function createFastify(config: Config, options: { name?: string; bodyLimi
     },
     bodyLimit: options.bodyLimit ?? config.bodyLimitBytes,
     ...(options.rewriteUrl ? { rewriteUrl: options.rewriteUrl } : {}),
+    // Errors Fastify raises before routing (a malformed or over-long path) answer problem+json too.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      sendProblem(reply, problem(tooLong ? 414 : 400, tooLong ? 'uri-too-long' : 'bad-url', tooLong ? 'A segment of the path is too long.' : 'The path is not a valid URL path.', request));
+    },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
@@ -79,6 +87,7 @@ export interface ProcessParts {
 export async function registerProcessParts(app: Service, { config, name, scopeHandlers, readiness, openApi: document }: ProcessParts): Promise<void> {
   await app.register(requestTracing, { scopeHandlers });
   await app.register(problems);
+  await app.register(jsonBody);
   await app.register(configPlugin, { config });
   // Both see routes as they are added: before any route.
   await app.register(compression);

@@ -15,6 +15,9 @@ export const requestTracing = fp(
     app.addHook('onRequest', (request, reply, done) => {
       tracing?.start(request, reply);
       reply.header('x-request-id', request.id);
+      // A client's id that was not plain enough to keep is logged beside ours, bounded, for correlation.
+      const sent = request.headers['x-request-id'];
+      if (sent !== undefined && sent !== request.id) request.log = request.log.child({ clientRequestId: String(sent).slice(0, 128) });
       done();
     });
     if (tracing) app.addHook('onResponse', (request, reply, done) => {
