@@ -1,4 +1,4 @@
-import { createTestContext, type TestContext } from '@meridian/service/testing';
+import { createTestContext, scrapeHeaders, type TestContext } from '@meridian/service/testing';
 import { parsePrometheusText, sampleValue } from '@meridian/telemetry/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningStack } from '@meridian/tools/stack/processes';
@@ -23,7 +23,7 @@ afterAll(async () => {
 describe('the built stack', () => {
   it.each(['gateway', 'signals', 'backtest', 'monitor'])('%s is live and ready with Postgres and Redis reported', async (service) => {
     expect((await fetch(`${url(service)}/health/live`)).status).toBe(200);
-    const ready = await fetch(`${url(service)}/health/ready`);
+    const ready = await fetch(`${url(service)}/health/ready`, { headers: scrapeHeaders(ctx.config('gateway')) });
     expect(ready.status).toBe(200);
     expect(((await ready.json()) as { checks: unknown }).checks).toMatchObject({ postgres: { status: 'up' }, redis: { status: 'up' } });
   });
@@ -64,7 +64,7 @@ describe('the built stack', () => {
   });
 
   it('aggregates readiness at GET /health on the gateway', async () => {
-    const res = await fetch(`${url('gateway')}/health`);
+    const res = await fetch(`${url('gateway')}/health`, { headers: scrapeHeaders(ctx.config('gateway')) });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { services: unknown[] }).services).toHaveLength(3);
   });
@@ -76,7 +76,7 @@ describe('the built stack', () => {
     ['monitor', '/v1/monitor/services', '/v1/monitor/services', '/v1/monitor/*'],
   ])('%s and the gateway count, on their own /metrics, the requests made through the gateway', async (service, path, route, gatewayRoute) => {
     const requests = async (name: string, template: string) => {
-      const res = await fetch(`${url(name)}/metrics`);
+      const res = await fetch(`${url(name)}/metrics`, { headers: scrapeHeaders(ctx.config('gateway')) });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
       const samples = parsePrometheusText(await res.text());

@@ -54,7 +54,7 @@ async function measure(mode: Mode, env: NodeJS.ProcessEnv): Promise<Reading> {
       throw new Error(`the signals service of ${mode.root} was not live within 30 s${exited}; run \`npm run build\` there first`);
     }
     const msToLive = performance.now() - started;
-    const rss = sampleValue(parsePrometheusText(await (await fetch(`${url}/metrics`)).text()), 'process_resident_memory_bytes');
+    const rss = sampleValue(parsePrometheusText(await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${env.METRICS_TOKEN}` } })).text()), 'process_resident_memory_bytes');
     if (rss === undefined) throw new Error('/metrics of the signals service has no process_resident_memory_bytes');
     return { msToLive, rssMb: rss / 1e6 };
   } finally {

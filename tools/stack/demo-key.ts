@@ -29,20 +29,22 @@ export function ensureDemoKey(root: string): string {
 }
 
 /**
- * The secret the local stack's gateway signs with and its services verify: random, made once and
- * kept in tmp/internal-secret (git-ignored, readable by its owner only). An INTERNAL_AUTH_SECRET
- * already in the environment wins.
+ * A random secret of the local stack, made once and kept in tmp/<file> (git-ignored, readable by
+ * its owner only); the variable, when set in the environment, wins. `INTERNAL_AUTH_SECRET`: what
+ * the gateway signs with and the services verify. `METRICS_TOKEN`: the scrapers' credential for
+ * /metrics and the health details (infra/prometheus.yml reads the same file).
  */
-export function ensureInternalSecret(root: string): string {
-  if (process.env.INTERNAL_AUTH_SECRET) return process.env.INTERNAL_AUTH_SECRET;
-  const file = join(root, 'tmp/internal-secret');
-  if (existsSync(file)) {
-    const saved = readFileSync(file, 'utf8').trim();
+export function ensureStackSecret(root: string, variable: 'INTERNAL_AUTH_SECRET' | 'METRICS_TOKEN', file: string): string {
+  const set = process.env[variable];
+  if (set) return set;
+  const path = join(root, 'tmp', file);
+  if (existsSync(path)) {
+    const saved = readFileSync(path, 'utf8').trim();
     if (saved.length >= 32) return saved;
   }
   const secret = randomBytes(32).toString('hex');
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${secret}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
   return secret;
 }

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { loadConfig, SERVICE_NAMES } from '@meridian/config';
 import { migrate } from '@meridian/db/migrate';
 import { loadDemoData } from '../data/demo.js';
-import { ensureDemoKey, ensureInternalSecret } from './demo-key.js';
+import { ensureDemoKey, ensureStackSecret } from './demo-key.js';
 import { builtProcesses, startProcesses, waitLive } from './processes.js';
 import { ensureDatabase, ensureServices, StackError } from './services.js';
 
@@ -39,7 +39,11 @@ export async function start(): Promise<number> {
   const config = loadConfig('gateway');
   const processes = builtProcesses(root, SERVICE_NAMES);
   log(`starting ${processes.map((p) => p.name).join(', ')}`);
-  const stack = startProcesses(processes, { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development', INTERNAL_AUTH_SECRET: ensureInternalSecret(root) });
+  const secrets = {
+    INTERNAL_AUTH_SECRET: ensureStackSecret(root, 'INTERNAL_AUTH_SECRET', 'internal-secret'),
+    METRICS_TOKEN: ensureStackSecret(root, 'METRICS_TOKEN', 'metrics-token'),
+  };
+  const stack = startProcesses(processes, { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development', ...secrets });
 
   let stopping = false;
   let markStopped: () => void = () => undefined;
@@ -68,7 +72,7 @@ export async function start(): Promise<number> {
       `Meridian is running. Gateway: ${gateway}`,
       `  Demo API key (tenant "demo", every scope; saved in tmp/demo-key): ${key}`,
       `  Try:     curl -s -H "Authorization: Bearer ${key}" ${gateway}/v1/instruments`,
-      `  Health:  curl -s ${gateway}/health`,
+      `  Health:  curl -s ${gateway}/health      (details: -H "Authorization: Bearer $(cat tmp/metrics-token)")`,
       `  API:     ${gateway}/docs`,
       'Press Ctrl-C to stop.',
       '',

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Service } from '@meridian/service';
 import { INTERNAL_HEADER, verifyInternal } from '@meridian/service';
-import { createTestContext, freePort, type TestContext } from '@meridian/service/testing';
+import { createTestContext, freePort, scrapeHeaders, type TestContext } from '@meridian/service/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
@@ -287,7 +287,11 @@ describe('a client that aborts its upload', () => {
 
 describe('GET /health', () => {
   it('reports every service, 503 while one is down', async () => {
-    const res = await fetch(`${gatewayUrl}/health`);
+    const bare = await fetch(`${gatewayUrl}/health`);
+    expect(bare.status).toBe(503);
+    // Which service is down, and where it lives, is for the scrapers' token only.
+    expect(await bare.json()).toEqual({ status: 'degraded' });
+    const res = await fetch(`${gatewayUrl}/health`, { headers: scrapeHeaders(ctx.config('gateway')) });
     expect(res.status).toBe(503);
     const body = (await res.json()) as { services: { name: string; status: string }[] };
     expect(body.services.map((s) => [s.name, s.status])).toEqual([

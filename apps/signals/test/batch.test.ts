@@ -2,7 +2,7 @@ import { evaluateRule, parseRuleSpec } from '@meridian/market';
 import { bullPrefix, QUEUES } from '@meridian/queue';
 import { parsePrometheusText, sampleValue } from '@meridian/telemetry/testing';
 import type { Service } from '@meridian/service';
-import { createTestContext, signedHeaders, type TestContext } from '@meridian/service/testing';
+import { createTestContext, scrapeHeaders, signedHeaders, type TestContext } from '@meridian/service/testing';
 import { Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -187,7 +187,8 @@ describe('POST /v1/signals/batch', () => {
   });
 
   it('counts the jobs the worker ran at its own GET /metrics, retries and failures included', async () => {
-    const res = await fetch(`${metricsUrl}/metrics`);
+    expect((await fetch(`${metricsUrl}/metrics`)).status).toBe(401);
+    const res = await fetch(`${metricsUrl}/metrics`, { headers: scrapeHeaders(workers.app.config) });
     expect(res.status).toBe(200);
     const samples = parsePrometheusText(await res.text());
     const count = (queue: string, outcome: string) => sampleValue(samples, 'queue_job_duration_seconds_count', { queue, outcome, service: 'signals-worker' }) ?? 0;

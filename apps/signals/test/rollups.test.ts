@@ -1,7 +1,7 @@
 import { bullPrefix, QUEUES } from '@meridian/queue';
 import { parsePrometheusText, sampleValue } from '@meridian/telemetry/testing';
 import type { Service } from '@meridian/service';
-import { createTestContext, type TestContext } from '@meridian/service/testing';
+import { createTestContext, scrapeHeaders, type TestContext } from '@meridian/service/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,7 +73,7 @@ describe('rollups', () => {
     const delayed = await queue.getDelayed();
     await queue.close();
     expect(delayed.map((job) => job.data)).toEqual([{ interval: '1d' }]);
-    const metrics = parsePrometheusText((await call('GET', '/metrics')).body);
+    const metrics = parsePrometheusText((await app.inject({ url: '/metrics', headers: scrapeHeaders(app.config) })).body);
     expect(sampleValue(metrics, 'bars_ingested_rows_total', { interval: '1d' })).toBe(daily.length);
     expect(sampleValue(metrics, 'queue_jobs', { queue: 'bars.rollup', state: 'delayed' })).toBe(1);
   });

@@ -34,6 +34,8 @@ export interface Config {
   redisPrefix: string;
   otlpEndpoint: string | undefined;
   internalSecret: string;
+  /** The bearer token that GET /metrics and the health details need: the scrapers' credential. */
+  metricsToken: string;
   /** Base URLs of the services, as the gateway and the monitor reach them. */
   upstreams: Readonly<Record<ServiceName, string>>;
   shutdownTimeoutMs: number;
@@ -73,15 +75,14 @@ export interface GatewayConfig {
 }
 
 /**
- * The HMAC secret the gateway signs with and the services verify. Required in production. Outside
- * it, an unset secret is a random one for this process alone: `npm start` and the tests set one
- * shared by the whole stack, so a process started by hand without it trusts nobody, rather than a
- * secret anyone could know.
+ * A shared secret: required in production. Outside it, an unset one is random for this process
+ * alone: `npm start` and the tests set one shared by the whole stack, so a process started by
+ * hand without it trusts nobody, rather than trusting a value anyone could know.
  */
-function readInternalSecret(env: Env, nodeEnv: (typeof NODE_ENVS)[number]): string {
-  const secret = nodeEnv === 'production' ? str(env, 'INTERNAL_AUTH_SECRET') : (optionalStr(env, 'INTERNAL_AUTH_SECRET') ?? randomBytes(32).toString('hex'));
-  if (secret.length < 32) throw new ConfigError('INTERNAL_AUTH_SECRET', `must be at least 32 characters, got ${secret.length}; make one with \`openssl rand -hex 32\``);
-  if (PUBLISHED_SECRETS.has(secret)) throw new ConfigError('INTERNAL_AUTH_SECRET', 'is a published value that anyone could sign with; make one with `openssl rand -hex 32`');
+function readSecret(env: Env, name: string, nodeEnv: (typeof NODE_ENVS)[number]): string {
+  const secret = nodeEnv === 'production' ? str(env, name) : (optionalStr(env, name) ?? randomBytes(32).toString('hex'));
+  if (secret.length < 32) throw new ConfigError(name, `must be at least 32 characters, got ${secret.length}; make one with \`openssl rand -hex 32\``);
+  if (PUBLISHED_SECRETS.has(secret)) throw new ConfigError(name, 'is a published value that anyone could sign with; make one with `openssl rand -hex 32`');
   return secret;
 }
 
@@ -106,7 +107,8 @@ export function loadConfig(service: ServiceName, env: Env = process.env): Config
   if (service === 'gateway' && ports.gateway !== 0) rejectSelfUpstream(upstreams, ports.gateway);
 
   const databaseUrl = url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/meridian', ['postgres', 'postgresql']);
-  const internalSecret = readInternalSecret(env, nodeEnv);
+  const internalSecret = readSecret(env, 'INTERNAL_AUTH_SECRET', nodeEnv);
+  const metricsToken = readSecret(env, 'METRICS_TOKEN', nodeEnv);
 
   return {
     nodeEnv,
@@ -130,6 +132,7 @@ export function loadConfig(service: ServiceName, env: Env = process.env): Config
       ? undefined
       : url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', undefined, ['http', 'https']),
     internalSecret,
+    metricsToken,
     upstreams,
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     maxEventLoopDelayMs: int(env, 'MAX_EVENT_LOOP_DELAY_MS', 1_000, 0, 600_000),

@@ -31,6 +31,8 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'],
     [{ INTERNAL_AUTH_SECRET: 'short' }, 'INTERNAL_AUTH_SECRET must be at least 32 characters'],
     [{ NODE_ENV: 'production' }, 'INTERNAL_AUTH_SECRET is required but not set'],
+    [{ NODE_ENV: 'production', INTERNAL_AUTH_SECRET: 's'.repeat(40) }, 'METRICS_TOKEN is required but not set'],
+    [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN must be at least 32 characters'],
     [{ NODE_ENV: 'production', INTERNAL_AUTH_SECRET: 'meridian-local-development-secret-not-for-production' }, 'INTERNAL_AUTH_SECRET is a published value'],
     [{ INTERNAL_AUTH_SECRET: 'meridian-local-development-secret-not-for-production' }, 'INTERNAL_AUTH_SECRET is a published value'],
   ])('rejects %o naming the variable', (env, message) => {

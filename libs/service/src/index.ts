@@ -9,3 +9,4 @@ export type { Service } from './types.js';
 export { INTERNAL_HEADER, signInternal, verifyInternal, type Caller } from './plugins/internal-auth.js';
 export { probeServices, type ProbeResult } from './probe.js';
 export { createCache } from './plugins/cache.js';
+export { hasScrapeToken } from './plugins/scrape-token.js';

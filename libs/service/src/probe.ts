@@ -7,14 +7,18 @@ export interface ProbeResult {
   error?: string;
 }
 
-/** Asks each service's /health/ready, in parallel, each bounded by the timeout. */
-export async function probeServices(upstreams: Readonly<Record<string, string>>, timeoutMs = 1_000): Promise<ProbeResult[]> {
+/**
+ * Asks each service's /health/ready, in parallel, each bounded by the timeout; with the scrapers'
+ * `token`, each answer names its dependencies' checks too.
+ */
+export async function probeServices(upstreams: Readonly<Record<string, string>>, { timeoutMs = 1_000, token }: { timeoutMs?: number; token?: string } = {}): Promise<ProbeResult[]> {
   return Promise.all(
     Object.entries(upstreams).map(async ([name, url]): Promise<ProbeResult> => {
       const started = performance.now();
       const latency = () => Math.round((performance.now() - started) * 100) / 100;
       try {
-        const res = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(timeoutMs) });
+        const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+        const res = await fetch(`${url}/health/ready`, { headers, signal: AbortSignal.timeout(timeoutMs) });
         const body = (await res.json()) as { checks?: Record<string, unknown> };
         return { name, url, status: res.ok ? 'ready' : 'unavailable', latencyMs: latency(), ...(body.checks ? { checks: body.checks } : {}) };
       } catch (error) {

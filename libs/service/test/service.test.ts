@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { parsePrometheusText, type Sample, sampleValue } from '@meridian/telemetry/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createService, HttpProblem, type Service } from '../src/index.js';
-import { createTestContext, type TestContext } from '../src/testing/index.js';
+import { createTestContext, scrapeHeaders, type TestContext } from '../src/testing/index.js';
 
 let ctx: TestContext;
 let app: Service;
@@ -33,17 +33,29 @@ afterAll(async () => {
 });
 
 describe('health', () => {
-  it('answers live and ready with both dependencies reported', async () => {
+  it('answers live and ready with both dependencies reported to the scrapers', async () => {
     expect((await app.inject('/health/live')).json()).toEqual({ status: 'ok' });
-    const ready = await app.inject('/health/ready');
+    const ready = await app.inject({ url: '/health/ready', headers: scrapeHeaders(app.config) });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toMatchObject({ status: 'ready', service: 'signals', checks: { postgres: { status: 'up' }, redis: { status: 'up' } } });
+  });
+
+  it('tells anyone else only whether it is ready, and keeps /metrics from them', async () => {
+    const ready = await app.inject('/health/ready');
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready', service: 'signals' });
+    expect((await app.inject({ url: '/health/ready', headers: { authorization: 'Bearer wrong' } })).json()).not.toHaveProperty('checks');
+    const metrics = await app.inject('/metrics');
+    expect(metrics.statusCode).toBe(401);
+    expect(metrics.headers['content-type']).toContain('application/problem+json');
+    expect(metrics.body).not.toContain('nodejs_');
+    expect((await app.inject({ url: '/metrics', headers: { authorization: 'Bearer wrong' } })).statusCode).toBe(401);
   });
 
   it('is 503 and names Redis when Redis is unreachable', async () => {
     const broken = await createService({ config: ctx.config('signals', { REDIS_URL: 'redis://127.0.0.1:1' }) });
     try {
-      const ready = await broken.inject('/health/ready');
+      const ready = await broken.inject({ url: '/health/ready', headers: scrapeHeaders(broken.config) });
       expect(ready.statusCode).toBe(503);
       const body = ready.json();
       expect(body.status).toBe('unavailable');
@@ -58,7 +70,7 @@ describe('health', () => {
   it('is 503 and names Postgres when Postgres is unreachable', async () => {
     const broken = await createService({ config: ctx.config('signals', { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' }) });
     try {
-      const ready = await broken.inject('/health/ready');
+      const ready = await broken.inject({ url: '/health/ready', headers: scrapeHeaders(broken.config) });
       expect(ready.statusCode).toBe(503);
       expect(ready.json().checks).toMatchObject({ postgres: { status: 'down' }, redis: { status: 'up' } });
     } finally {
@@ -141,11 +153,11 @@ describe('responses', () => {
   });
 
   it('exposes Prometheus metrics: requests per route template, pools, cache, runtime', async () => {
-    const before = parsePrometheusText((await app.inject('/metrics')).body);
+    const before = parsePrometheusText((await app.inject({ url: '/metrics', headers: scrapeHeaders(app.config) })).body);
     const count = (samples: Sample[]) => sampleValue(samples, 'http_server_request_duration_seconds_count', { route: '/things/:id', method: 'GET', status_class: '2xx' }) ?? 0;
     for (const id of [1, 2, 3]) expect((await app.inject(`/things/${id}?size=1`)).statusCode).toBe(200);
     await app.inject('/no/such/route');
-    const res = await app.inject('/metrics');
+    const res = await app.inject({ url: '/metrics', headers: scrapeHeaders(app.config) });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/plain');
     const after = parsePrometheusText(res.body);

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePrometheusText, sampleValue } from '@meridian/telemetry/testing';
 import { addQueueWorkers, createWorkerProcess } from '../src/index.js';
-import { createTestContext, TEST_REDIS_URL, type TestContext } from '../src/testing/index.js';
+import { createTestContext, scrapeHeaders, TEST_REDIS_URL, type TestContext } from '../src/testing/index.js';
 
 let ctx: TestContext;
 const connections: Redis[] = [];
@@ -43,9 +43,9 @@ describe('a worker process', () => {
       await expect(bad.waitUntilFinished(events)).rejects.toThrow('refused');
 
       expect((await app.inject('/health/live')).statusCode).toBe(200);
-      const ready = await app.inject('/health/ready');
+      const ready = await app.inject({ url: '/health/ready', headers: scrapeHeaders(config) });
       expect(ready.json()).toMatchObject({ status: 'ready', checks: { postgres: { status: 'up' }, redis: { status: 'up' } } });
-      const samples = parsePrometheusText((await app.inject('/metrics')).body);
+      const samples = parsePrometheusText((await app.inject({ url: '/metrics', headers: scrapeHeaders(config) })).body);
       expect(sampleValue(samples, 'queue_job_duration_seconds_count', { queue: 'kit.jobs', outcome: 'completed', service: 'test-worker' })).toBe(1);
       expect(sampleValue(samples, 'queue_job_duration_seconds_count', { queue: 'kit.jobs', outcome: 'failed', service: 'test-worker' })).toBe(1);
       expect(sampleValue(samples, 'pg_pool_connections', { pool: 'write', state: 'total' })).toBeGreaterThanOrEqual(1);

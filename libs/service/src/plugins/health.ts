@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { pingRedis } from '../redis.js';
+import { hasScrapeToken } from './scrape-token.js';
 import type {} from './config.js';
 import type {} from './pools.js';
 import type {} from './redis.js';
@@ -18,7 +19,8 @@ const CheckResult = Type.Object({
 const Readiness = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
   service: Type.String(),
-  checks: Type.Record(Type.String(), CheckResult),
+  /** Each dependency's status, latency and error: only with the METRICS_TOKEN bearer. */
+  checks: Type.Optional(Type.Record(Type.String(), CheckResult)),
 });
 
 async function runCheck(check: ReadinessCheck): Promise<{ status: 'up' | 'down'; latencyMs: number; error?: string }> {
@@ -41,7 +43,8 @@ async function runCheck(check: ReadinessCheck): Promise<{ status: 'up' | 'down';
 
 /**
  * `GET /health/live` says the process answers; `GET /health/ready` says Postgres, Redis and the
- * app's `extra` dependencies answer too, each reported, 503 when one is down.
+ * app's `extra` dependencies answer too, 503 when one is down. Both are open to probes; each
+ * dependency's details (latency, error text) only to a caller with the scrapers' token.
  */
 export const health: FastifyPluginAsyncTypebox<{ extra?: Record<string, ReadinessCheck> }> = async (app, { extra }) => {
   const checks: Record<string, ReadinessCheck> = { postgres: () => app.db.write.query('SELECT 1'), redis: () => pingRedis(app.redis), ...extra };
@@ -53,11 +56,13 @@ export const health: FastifyPluginAsyncTypebox<{ extra?: Record<string, Readines
   app.get('/health/ready', {
     config: { public: true },
     schema: { tags: ['health'], summary: 'Readiness of this service and each dependency', response: { 200: Readiness, 503: Readiness } },
-  }, async (_request, reply) => {
+  }, async (request, reply) => {
     const names = Object.keys(checks);
     const results = await Promise.all(names.map((name) => runCheck(checks[name] as ReadinessCheck)));
     const report = Object.fromEntries(names.map((name, i) => [name, results[i] as (typeof results)[number]]));
     const ready = results.every((result) => result.status === 'up');
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', service: app.config.service, checks: report });
+    const status = ready ? 'ready' : 'unavailable';
+    const details = hasScrapeToken(request, app.config.metricsToken) ? { checks: report } : {};
+    return reply.code(ready ? 200 : 503).send({ status, service: app.config.service, ...details });
   });
 };

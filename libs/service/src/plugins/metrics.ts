@@ -1,5 +1,6 @@
 import { Metrics } from '@meridian/telemetry';
 import fp from 'fastify-plugin';
+import { hasScrapeToken, scrapeRefused } from './scrape-token.js';
 import type {} from './pools.js';
 import type {} from './cache.js';
 
@@ -11,8 +12,9 @@ declare module 'fastify' {
 }
 
 /**
- * `app.metrics` and `GET /metrics`: the Prometheus registry of the process, watching its pools,
- * queries and cache when scraped, and timing every request by route template.
+ * `app.metrics` and `GET /metrics` (with the METRICS_TOKEN bearer): the Prometheus registry of
+ * the process, watching its pools, queries and cache when scraped, and timing every request by
+ * route template.
  */
 export const metrics = fp(
   async (app, { service }: { service: string }) => {
@@ -26,7 +28,11 @@ export const metrics = fp(
       registry.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
       done();
     });
-    app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => reply.type(registry.contentType).send(await registry.text()));
+    // Not behind the gateway's signature: scrapers call each process directly, with its token.
+    app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
+      if (!hasScrapeToken(request, app.config.metricsToken)) throw scrapeRefused(reply);
+      return reply.type(registry.contentType).send(await registry.text());
+    });
   },
   { name: 'meridian-metrics', dependencies: ['meridian-pools', 'meridian-cache'] },
 );

@@ -40,6 +40,7 @@ export async function createTestContext(options: { emptyDatabase?: boolean } = {
   const redisPrefix = `meridian:test:${randomUUID()}:`;
   // One secret for every process of this context, as npm start gives its stack one.
   const internalSecret = randomBytes(32).toString('hex');
+  const metricsToken = randomBytes(32).toString('hex');
   const env = (extra: Env = {}): Record<string, string> => {
     const base: Record<string, string | undefined> = {
       NODE_ENV: 'test',
@@ -47,6 +48,7 @@ export async function createTestContext(options: { emptyDatabase?: boolean } = {
       REDIS_URL: TEST_REDIS_URL,
       REDIS_PREFIX: redisPrefix,
       INTERNAL_AUTH_SECRET: internalSecret,
+      METRICS_TOKEN: metricsToken,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       ...Object.fromEntries(SERVICE_NAMES.map((name) => [`${name.toUpperCase()}_PORT`, '0'])),
       WORKER_METRICS_PORT: '0',
@@ -81,4 +83,9 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** The scrapers' credential, for a test that reads /metrics or the health details. */
+export function scrapeHeaders(config: Pick<Config, 'metricsToken'>): Record<string, string> {
+  return { authorization: `Bearer ${config.metricsToken}` };
 }

@@ -20,5 +20,5 @@ export const serviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Readiness of every Meridian service and its dependencies, asked now',
       response: { 200: Type.Object({ checkedAt: Type.String({ format: 'date-time' }), services: Type.Array(ServiceStatus) }) },
     },
-  }, async () => ({ checkedAt: new Date().toISOString(), services: await probeServices(watched) }));
+  }, async () => ({ checkedAt: new Date().toISOString(), services: await probeServices(watched, { token: app.config.metricsToken }) }));
 };
