@@ -12,9 +12,13 @@ export interface LatestItem {
 }
 
 const bodyKey = (symbol: string, interval: string, hash: string, window: Window) => `${symbol}:${interval}:${hash}:${window.from ?? ''}:${window.to ?? ''}`;
-const latestKey = (symbol: string, interval: string, hash: string) => `latest:${symbol}:${interval}:${hash}`;
+const latestKey = (tenant: string, symbol: string, interval: string, hash: string) => `latest:${tenant}:${symbol}:${interval}:${hash}`;
 
-/** Signal results through the cache: computed ones by window, stored ones (latest) by symbol. */
+/**
+ * Signal results through the cache. Computed ones, by window, depend only on the shared bars and
+ * the rule, so every tenant shares them; stored ones (latest) are a tenant's batch results and
+ * are read and cached per tenant.
+ */
 export class SignalResults {
   readonly events: SignalEventRepository;
   private readonly cache: Namespace;
@@ -30,26 +34,29 @@ export class SignalResults {
     });
   }
 
-  /** What a batch worker computed becomes the answer to the plain GET for the whole history. */
-  async warm(symbol: string, interval: Interval, series: BarSeries, results: readonly { spec: RuleSpec; hash: string; evaluation: Evaluation }[]): Promise<void> {
+  /**
+   * What a tenant's batch computed becomes the answer to the plain GET for the whole history (the
+   * same for everyone), and that tenant's cached latest events are dropped.
+   */
+  async warm(tenant: string, symbol: string, interval: Interval, series: BarSeries, results: readonly { spec: RuleSpec; hash: string; evaluation: Evaluation }[]): Promise<void> {
     const tags = barTags(symbol, interval);
     await this.cache.setMany(results.map(({ spec, hash, evaluation }) => ({ key: bodyKey(symbol, interval, hash, {}), value: cachedBody(signalsBody(symbol, interval, spec, hash, series, {}, evaluation)), tags })));
-    await this.cache.deleteMany(results.map(({ hash }) => latestKey(symbol, interval, hash)));
+    await this.cache.deleteMany(results.map(({ hash }) => latestKey(tenant, symbol, interval, hash)));
   }
 
-  /** The newest stored event per symbol: one MGET for the cached ones, one query for the rest. */
-  async latest(symbols: readonly string[], interval: Interval, hash: string): Promise<LatestItem[]> {
-    const cached = await this.cache.getMany<LatestItem>(symbols.map((symbol) => latestKey(symbol, interval, hash)));
+  /** The newest event the tenant's batches stored per symbol: one MGET for the cached ones, one query for the rest. */
+  async latest(tenant: string, symbols: readonly string[], interval: Interval, hash: string): Promise<LatestItem[]> {
+    const cached = await this.cache.getMany<LatestItem>(symbols.map((symbol) => latestKey(tenant, symbol, interval, hash)));
     const missing = symbols.filter((_, i) => cached[i] === undefined);
     if (missing.length > 0) {
       const ids = await Promise.all(missing.map((symbol) => this.market.instrumentId(symbol)));
-      const rows = await this.events.latest(ids, hash, interval);
+      const rows = await this.events.latest(tenant, ids, hash, interval);
       const byId = new Map(rows.map((row) => [row.instrumentId, row]));
       const fetched = missing.map((symbol, i): LatestItem => {
         const row = byId.get(ids[i] as number);
         return { symbol, signal: row ? { ts: new Date(row.ts).toISOString(), side: row.side, target: row.target, strength: row.strength, price: row.price } : null };
       });
-      await this.cache.setMany(fetched.map((item) => ({ key: latestKey(item.symbol, interval, hash), value: item, tags: [symbolTag(item.symbol)] })));
+      await this.cache.setMany(fetched.map((item) => ({ key: latestKey(tenant, item.symbol, interval, hash), value: item, tags: [symbolTag(item.symbol)] })));
       const bySymbol = new Map(fetched.map((item) => [item.symbol, item]));
       return symbols.map((symbol, i) => cached[i] ?? (bySymbol.get(symbol) as LatestItem));
     }

@@ -201,8 +201,22 @@ describe('POST /v1/signals/batch', () => {
     expect((await fetch(`${metricsUrl}/other`)).status).toBe(404);
   });
 
-  it('hides another tenant\'s job', async () => {
-    const path = '/v1/jobs/does-not-exist';
-    expect((await call('GET', path)).statusCode).toBe(404);
+  it("hides one tenant's job from another, as if it did not exist", async () => {
+    const path = `/v1/jobs/${jobId}`;
+    expect((await call('GET', path)).statusCode).toBe(200);
+    const asOther = await app.inject({ url: path, headers: signedHeaders(app.config, 'GET', path, { tenant: 'other', keyId: 'k2' }) });
+    expect(asOther.statusCode).toBe(404);
+    expect(asOther.json()).toMatchObject({ type: '/problems/not-found' });
+    expect(asOther.body).not.toContain('"state"');
+  });
+
+  it("never shows one tenant's batch results to another", async () => {
+    const done = await waitFor(jobId);
+    const path = done.links.latest[0] as string;
+    const own = (await call('GET', path)).json().items as { signal: unknown }[];
+    expect(own.filter((item) => item.signal !== null).length).toBeGreaterThan(0);
+    const other = await app.inject({ url: path, headers: signedHeaders(app.config, 'GET', path, { tenant: 'other', keyId: 'k2' }) });
+    expect(other.statusCode).toBe(200);
+    expect((other.json().items as { signal: unknown }[]).every((item) => item.signal === null)).toBe(true);
   });
 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
 
-/** Tables and materialized views (information_schema.tables leaves the latter out), constraints and triggers. */
+/** Tables and materialized views (information_schema.tables leaves the latter out), their columns, constraints and triggers. */
 async function schema(url: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -13,6 +13,8 @@ async function schema(url: string): Promise<string[]> {
         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'm') AND relname <> 'schema_migrations'
        UNION ALL SELECT 'constraint ' || conname FROM pg_constraint WHERE connamespace = 'public'::regnamespace
        UNION ALL SELECT 'trigger ' || tgname FROM pg_trigger WHERE NOT tgisinternal
+       UNION ALL SELECT 'column ' || c.relname || '.' || a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'm') AND c.relname <> 'schema_migrations' AND a.attnum > 0 AND NOT a.attisdropped
        ORDER BY 1`,
     );
     return rows.map((row) => row.name);

@@ -34,8 +34,8 @@ describe('SignalEventRepository.upsert', () => {
   it('stores every event once; storing them again updates the same rows', async () => {
     const id = await newInstrument('EVA');
     const batch = [event('rule-a', 2), event('rule-a', 3, 'sell'), event('rule-b', 2)];
-    expect(await events.upsert({ instrumentId: id, interval: '1d', jobId: 'job-1' }, batch)).toBe(3);
-    expect(await events.upsert({ instrumentId: id, interval: '1d', jobId: 'job-2' }, batch)).toBe(3);
+    expect(await events.upsert({ tenant: 't1', instrumentId: id, interval: '1d', jobId: 'job-1' }, batch)).toBe(3);
+    expect(await events.upsert({ tenant: 't1', instrumentId: id, interval: '1d', jobId: 'job-2' }, batch)).toBe(3);
     expect(await stored(id)).toEqual([
       { rule_hash: 'rule-a', side: 'buy', job_id: 'job-2' },
       { rule_hash: 'rule-a', side: 'sell', job_id: 'job-2' },
@@ -45,14 +45,14 @@ describe('SignalEventRepository.upsert', () => {
 
   it('refuses events of a rule that was never saved, naming it, and stores none of the batch', async () => {
     const id = await newInstrument('EVB');
-    await expect(events.upsert({ instrumentId: id, interval: '1d', jobId: 'j' }, [event('rule-a', 2), event('rule-unsaved', 2)])).rejects.toThrow(
+    await expect(events.upsert({ tenant: 't1', instrumentId: id, interval: '1d', jobId: 'j' }, [event('rule-a', 2), event('rule-unsaved', 2)])).rejects.toThrow(
       'signal_events: rules rule-unsaved are not in signal_rules',
     );
     expect(await stored(id)).toEqual([]);
   });
 
   it('refuses events of an instrument that does not exist', async () => {
-    const upsert = events.upsert({ instrumentId: 987_654, interval: '1d', jobId: 'j' }, [event('rule-a', 2)]);
+    const upsert = events.upsert({ tenant: 't1', instrumentId: 987_654, interval: '1d', jobId: 'j' }, [event('rule-a', 2)]);
     await expect(upsert).rejects.toThrow('signal_events: instrument 987654 does not exist');
     await expect(upsert).rejects.toBeInstanceOf(MissingReferenceError);
     expect(await stored(987_654)).toEqual([]);
@@ -62,7 +62,7 @@ describe('SignalEventRepository.upsert', () => {
 describe('what the dropped foreign keys did (migration 0007)', () => {
   it('deleting an instrument deletes its events', async () => {
     const id = await newInstrument('EVC');
-    await events.upsert({ instrumentId: id, interval: '1d', jobId: 'j' }, [event('rule-a', 2), event('rule-b', 3)]);
+    await events.upsert({ tenant: 't1', instrumentId: id, interval: '1d', jobId: 'j' }, [event('rule-a', 2), event('rule-b', 3)]);
     await pool.query('DELETE FROM instruments WHERE id = $1', [id]);
     expect(await stored(id)).toEqual([]);
   });
@@ -70,7 +70,7 @@ describe('what the dropped foreign keys did (migration 0007)', () => {
   it('a rule that events refer to cannot be deleted; an unused one can', async () => {
     const id = await newInstrument('EVD');
     await events.saveRule('rule-unused', { type: 'x' });
-    await events.upsert({ instrumentId: id, interval: '1d', jobId: 'j' }, [event('rule-b', 4)]);
+    await events.upsert({ tenant: 't1', instrumentId: id, interval: '1d', jobId: 'j' }, [event('rule-b', 4)]);
     await expect(pool.query("DELETE FROM signal_rules WHERE rule_hash = 'rule-b'")).rejects.toMatchObject({ code: '23503' });
     expect((await pool.query("DELETE FROM signal_rules WHERE rule_hash = 'rule-unused'")).rowCount).toBe(1);
   });
@@ -81,7 +81,7 @@ describe('what the dropped foreign keys did (migration 0007)', () => {
     try {
       await writer.query('BEGIN');
       // A client inside an open transaction stands in for the pool: it has the same query().
-      await new SignalEventRepository(writer as unknown as pg.Pool, pool).upsert({ instrumentId: id, interval: '1d', jobId: 'j' }, [event('rule-a', 5)]);
+      await new SignalEventRepository(writer as unknown as pg.Pool, pool).upsert({ tenant: 't1', instrumentId: id, interval: '1d', jobId: 'j' }, [event('rule-a', 5)]);
       // The delete waits for the writer's lock on the instrument, then removes what it committed.
       const deleting = pool.query('DELETE FROM instruments WHERE id = $1', [id]);
       await new Promise((resolve) => setTimeout(resolve, 100));

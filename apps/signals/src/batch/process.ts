@@ -26,7 +26,7 @@ function unrecoverable(error: unknown): never {
  * result cached for the plain GET /v1/signals.
  */
 export async function processSymbol(deps: ProcessDeps, job: Job<SymbolJobData>): Promise<SymbolResult> {
-  const { symbol, interval, rules, batchId } = job.data;
+  const { tenant, symbol, interval, rules, batchId } = job.data;
   try {
     const specs = rules.map((rule) => ({ hash: rule.hash, spec: parseRuleSpec(rule.spec) }));
     const instrumentId = await deps.market.instrumentId(symbol);
@@ -35,8 +35,8 @@ export async function processSymbol(deps: ProcessDeps, job: Job<SymbolJobData>):
     const rows = results.flatMap(({ hash, evaluation }) =>
       evaluation.events.map((event) => ({ ruleHash: hash, ts: event.ts, side: event.side, target: event.target, strength: event.strength, price: series.close[event.index] as number })),
     );
-    const events = await deps.results.events.upsert({ instrumentId, interval, jobId: batchId }, rows);
-    await deps.results.warm(symbol, interval, series, results);
+    const events = await deps.results.events.upsert({ tenant, instrumentId, interval, jobId: batchId }, rows);
+    await deps.results.warm(tenant, symbol, interval, series, results);
     return { symbol, rules: specs.length, events };
   } catch (error) {
     return unrecoverable(error);

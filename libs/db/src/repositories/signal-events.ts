@@ -37,7 +37,7 @@ export class SignalEventRepository {
    * rules are locked once for the statement, as the foreign keys did once per row (migration
    * 0007); when the instrument or a rule is missing nothing is stored and the error names it.
    */
-  async upsert(key: { instrumentId: number; interval: string; jobId: string }, events: readonly (SignalEventRow & { ruleHash: string })[]): Promise<number> {
+  async upsert(key: { tenant: string; instrumentId: number; interval: string; jobId: string }, events: readonly (SignalEventRow & { ruleHash: string })[]): Promise<number> {
     if (events.length === 0) return 0;
     // Each distinct rule hash travels once; the events refer to it by its 1-based position.
     const hashes = [...new Set(events.map((e) => e.ruleHash))];
@@ -47,11 +47,11 @@ export class SignalEventRepository {
       text: `WITH instrument AS (SELECT id FROM instruments WHERE id = $1 FOR KEY SHARE),
                   rules AS (SELECT rule_hash FROM signal_rules WHERE rule_hash = ANY($10::text[]) FOR KEY SHARE),
                   stored AS (
-                    INSERT INTO signal_events (instrument_id, rule_hash, interval, ts, side, target, strength, price, job_id)
-                    SELECT instrument.id, ($10::text[])[e.r], $2, timestamptz 'epoch' + e.t * interval '1 millisecond', e.s, e.g, e.st, e.p, $3
+                    INSERT INTO signal_events (instrument_id, tenant, rule_hash, interval, ts, side, target, strength, price, job_id)
+                    SELECT instrument.id, $11, ($10::text[])[e.r], $2, timestamptz 'epoch' + e.t * interval '1 millisecond', e.s, e.g, e.st, e.p, $3
                     FROM instrument, unnest($4::int2[], $5::float8[], $6::text[], $7::int2[], $8::float8[], $9::float8[]) AS e(r, t, s, g, st, p)
                     WHERE (SELECT count(*) FROM rules) = cardinality($10::text[])
-                    ON CONFLICT (instrument_id, rule_hash, interval, ts) DO UPDATE
+                    ON CONFLICT (instrument_id, tenant, rule_hash, interval, ts) DO UPDATE
                       SET side = EXCLUDED.side, target = EXCLUDED.target, strength = EXCLUDED.strength,
                           price = EXCLUDED.price, job_id = EXCLUDED.job_id, updated_at = now()
                     RETURNING 1)
@@ -61,6 +61,7 @@ export class SignalEventRepository {
         key.instrumentId, key.interval, key.jobId,
         events.map((e) => position.get(e.ruleHash)), events.map((e) => e.ts), events.map((e) => e.side), events.map((e) => e.target), events.map((e) => e.strength), events.map((e) => e.price),
         hashes,
+        key.tenant,
       ],
     });
     const [outcome] = rows;
@@ -69,15 +70,15 @@ export class SignalEventRepository {
     return outcome.stored;
   }
 
-  /** The newest stored event per instrument for one rule. */
-  async latest(instrumentIds: readonly number[], ruleHash: string, interval: string): Promise<LatestSignalRow[]> {
+  /** The newest event per instrument that the tenant's batches stored for one rule. */
+  async latest(tenant: string, instrumentIds: readonly number[], ruleHash: string, interval: string): Promise<LatestSignalRow[]> {
     const { rows } = await this.read.query<LatestSignalRow>({
       name: 'signal_events.latest',
       text: `SELECT DISTINCT ON (instrument_id) instrument_id AS "instrumentId", (extract(epoch FROM ts) * 1000)::float8 AS ts,
                     side, target, strength, price
-             FROM signal_events WHERE instrument_id = ANY($1::int[]) AND rule_hash = $2 AND interval = $3
+             FROM signal_events WHERE instrument_id = ANY($1::int[]) AND tenant = $4 AND rule_hash = $2 AND interval = $3
              ORDER BY instrument_id, ts DESC`,
-      values: [instrumentIds, ruleHash, interval],
+      values: [instrumentIds, ruleHash, interval, tenant],
     });
     return rows;
   }

@@ -56,7 +56,7 @@ export const signalRoutes: FastifyPluginAsyncTypebox<SignalRoutesOptions> = asyn
     schema: {
       tags: ['signals'],
       summary: 'The latest stored signal per symbol for one rule',
-      description: 'Reads the events stored by batch jobs (POST /v1/signals/batch). Name the rule as in GET /v1/signals (`rule=ma-cross&fast=20`) or by the `ruleHash` a batch reported. `signal` is null for a symbol with no stored event.',
+      description: 'Reads the events stored by your own batch jobs (POST /v1/signals/batch); another tenant\'s batches are never seen. Name the rule as in GET /v1/signals (`rule=ma-cross&fast=20`) or by the `ruleHash` a batch reported. `signal` is null for a symbol with no stored event.',
       querystring: LatestQuery,
       response: { 200: LatestSignals, 400: Problem, 404: Problem },
     },
@@ -73,7 +73,7 @@ export const signalRoutes: FastifyPluginAsyncTypebox<SignalRoutesOptions> = asyn
     else if (rule !== undefined) hash = ruleHash(ruleFromQuery(rule, ruleParams));
     else throw new HttpProblem(400, 'validation', 'Name the rule with rule=<type> and its parameters, or with ruleHash=<hash>.');
     const interval = (rawInterval ?? '1d') as Interval;
-    return { ruleHash: hash, interval, items: await results.latest(symbols, interval, hash) };
+    return { ruleHash: hash, interval, items: await results.latest(request.caller.tenant, symbols, interval, hash) };
   });
 
   app.post('/v1/signals/batch', {
