@@ -15,7 +15,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { signInternal } from '@meridian/service';
 import { createTestContext } from '@meridian/service/testing';
 import { migrate } from '@meridian/db/migrate';
 import { builtProcesses, startProcesses, waitLive } from '../stack/processes.js';
@@ -66,8 +65,6 @@ try {
   }
   const key = await createApiKey(env);
   const auth = { authorization: `Bearer ${key}` };
-  // The signed header is valid for 30 s: made afresh before each direct run.
-  const signed = () => ({ 'x-meridian-internal': signInternal(BENCH_SECRET, 'GET', PATH, { tenant: 'bench', keyId: 'bench' }) });
   const created = await fetch(`${base(ports.gateway)}/v1/instruments`, {
     method: 'POST',
     headers: { ...auth, 'content-type': 'application/json' },
@@ -81,18 +78,19 @@ try {
   };
   type Contender = 'direct' | 'gateway' | 'httpProxy' | 'floor';
   const contenders: Contender[] = ['direct', 'gateway', 'httpProxy', 'floor'];
-  const headersFor = (contender: Contender) => (contender === 'gateway' ? auth : signed());
+  // Every proxy but the gateway calls the service as the gateway would, each request signed afresh.
+  const loadOptions = (contender: Contender) => (contender === 'gateway' ? { headers: auth } : { signWith: BENCH_SECRET });
   const all: LoadResult[] = [];
   const report: Record<string, unknown> = { route: `GET ${PATH}`, seconds, rounds, connections };
 
   for (const [name, target] of Object.entries(upstreams)) {
     log(`${name}: warm-up, then ${rounds} rounds of ${seconds} s at ${connections} connections: direct, gateway, @fastify/http-proxy, bare proxy`);
-    for (const contender of contenders) await autocannon(`${base(target[contender])}${PATH}`, { seconds: 2, connections, headers: headersFor(contender) });
+    for (const contender of contenders) await autocannon(`${base(target[contender])}${PATH}`, { seconds: 2, connections, ...loadOptions(contender) });
     const rps: Record<Contender, number[]> = { direct: [], gateway: [], httpProxy: [], floor: [] };
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < contenders.length; k++) {
         const contender = contenders[(round + k) % contenders.length] as Contender;
-        const result = await autocannon(`${base(target[contender])}${PATH}`, { seconds, connections, headers: headersFor(contender) });
+        const result = await autocannon(`${base(target[contender])}${PATH}`, { seconds, connections, ...loadOptions(contender) });
         all.push(result);
         rps[contender].push(result.rps);
         log(`  round ${round + 1}, ${contender}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms`);
@@ -111,7 +109,7 @@ try {
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < contenders.length; k++) {
         const contender = contenders[(round + k) % contenders.length] as Contender;
-        const result = await autocannon(`${base(target[contender])}${PATH}`, { seconds, connections: 10, rate: half, headers: headersFor(contender) });
+        const result = await autocannon(`${base(target[contender])}${PATH}`, { seconds, connections: 10, rate: half, ...loadOptions(contender) });
         all.push(result);
         p99[contender].push(result.p99);
       }

@@ -30,8 +30,9 @@ function psql(url: string, command: string, stdout: 'ignore' | 'pipe' = 'ignore'
   });
 }
 
+/** A signature for one streamed request (an upload or export), made afresh: each is honoured once. */
 function signed(method: string, path: string) {
-  return { 'x-meridian-internal': signInternal(secret, method, path, { tenant: 'bench', keyId: 'bench' }) };
+  return { 'x-meridian-internal': signInternal(secret, method, path, { tenant: 'bench', keyId: 'bench' }, { body: method === 'POST' ? 'stream' : undefined }) };
 }
 
 async function upload(server: BenchServer, file: string): Promise<{ seconds: number; body: string }> {

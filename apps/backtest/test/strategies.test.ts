@@ -7,7 +7,9 @@ let ctx: TestContext;
 let app: Service;
 
 function call(tenant: string, method: 'GET' | 'POST', url: string, payload?: object) {
-  return app.inject({ method, url, payload, headers: signedHeaders(app.config, method, url, { tenant, keyId: 'k' }) });
+  const body = payload === undefined ? undefined : JSON.stringify(payload);
+  const headers = { ...signedHeaders(app.config, method, url, { tenant, keyId: 'k' }, body), ...(body ? { 'content-type': 'application/json' } : {}) };
+  return app.inject({ method, url, payload: body, headers });
 }
 
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Service } from '@meridian/service';
-import { INTERNAL_HEADER, verifyInternal } from '@meridian/service';
+import { bodyDigest, INTERNAL_HEADER, verifyInternal } from '@meridian/service';
 import { createTestContext, freePort, scrapeHeaders, type TestContext } from '@meridian/service/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,7 +64,7 @@ function fakeService(secret: string): FastifyInstance {
     payload.on('end', () => done(null, bytes));
   });
   app.addHook('onRequest', async (request) => {
-    seen.push({ headers: request.headers, verified: verifyInternal(secret, request.method, request.url, request.headers[INTERNAL_HEADER] as string) });
+    seen.push({ headers: request.headers, verified: verifyInternal(secret, request.method, request.url, request.headers[INTERNAL_HEADER] as string)?.caller });
   });
   app.get('/health/ready', async () => ({ status: 'ready', checks: {} }));
   app.get('/openapi.json', async () => ({ openapi: '3.1.0', info: { title: 'x', version: '1' }, paths: {} }));
@@ -73,6 +73,7 @@ function fakeService(secret: string): FastifyInstance {
     return { from: 'signals', query: request.query };
   });
   app.get('/v1/strategies', async () => ({ from: 'backtest' }));
+  app.post('/v1/monitor/echo', async (request) => ({ got: request.body, signedBody: verifyInternal(secret, request.method, request.url, request.headers[INTERNAL_HEADER] as string)?.body }));
   // Three events 150 ms apart, as a job's progress stream sends them.
   app.get('/v1/jobs/j1/events', (_request, reply) => {
     reply.hijack();
@@ -264,6 +265,38 @@ describe('an upstream that is down', () => {
     } finally {
       await backtest.close();
     }
+  });
+});
+
+describe('the body the gateway signs', () => {
+  it('is the digest of a small body, read whole, so that the service takes only that body', async () => {
+    const body = JSON.stringify({ name: 'momentum', spec: { rule: 'ma-cross' } });
+    const res = await fetch(`${gatewayUrl}/v1/monitor/echo`, { method: 'POST', headers: { ...bearer(key), 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ got: JSON.parse(body), signedBody: bodyDigest(body) });
+  });
+
+  it('is a stream for an upload, which passes through without being held', async () => {
+    seen.length = 0;
+    const res = await fetch(`${gatewayUrl}/v1/bars?symbol=X`, { method: 'POST', headers: { ...bearer(key), 'content-type': 'text/csv' }, body: 'a,b\n1,2\n' });
+    expect(res.status).toBe(201);
+    expect(seen[0]?.headers[INTERNAL_HEADER]).toContain(';d=stream;');
+  });
+
+  it("answers a client's Expect: 100-continue itself and forwards the body", async () => {
+    const { hostname, port } = new URL(gatewayUrl);
+    const socket = connect(Number(port), hostname);
+    const body = '{"name":"x"}';
+    socket.write(`POST /v1/monitor/echo HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n`);
+    let response = '';
+    socket.on('data', (chunk: Buffer) => {
+      response += chunk.toString();
+      if (response.startsWith('HTTP/1.1 100') && !response.includes('200')) socket.write(body);
+    });
+    await once(socket, 'end');
+    expect(response).toMatch(/^HTTP\/1\.1 100 Continue/);
+    expect(response).toContain('HTTP/1.1 200');
+    expect(response).toContain('"got":{"name":"x"}');
   });
 });
 

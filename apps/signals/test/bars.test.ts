@@ -12,7 +12,9 @@ let db: pg.Client;
 const ingested: string[] = [];
 
 function call(method: 'GET' | 'POST', url: string, options: { payload?: string | object; headers?: Record<string, string> } = {}) {
-  return app.inject({ method, url, payload: options.payload, headers: { ...signedHeaders(app.config, method, url), ...options.headers } });
+  const body = options.payload === undefined || typeof options.payload === 'string' ? options.payload : JSON.stringify(options.payload);
+  const json = body !== undefined && typeof options.payload !== 'string' ? { 'content-type': 'application/json' } : {};
+  return app.inject({ method, url, payload: body, headers: { ...signedHeaders(app.config, method, url, undefined, body), ...json, ...options.headers } });
 }
 
 function upload(symbol: string, body: string, type = 'text/csv', interval = '1d') {

@@ -39,8 +39,11 @@ export const seriesOf = (bars: readonly DailyBar[]) => toSeries(bars);
 
 /** Calls the service as the gateway would, with the signed internal header. */
 export function caller(app: Service) {
-  return (method: 'GET' | 'POST', url: string, options: { payload?: string | object; headers?: Record<string, string> } = {}) =>
-    app.inject({ method, url, payload: options.payload, headers: { ...signedHeaders(app.config, method, url), ...options.headers } });
+  return (method: 'GET' | 'POST', url: string, options: { payload?: string | object; headers?: Record<string, string> } = {}) => {
+    const body = options.payload === undefined || typeof options.payload === 'string' ? options.payload : JSON.stringify(options.payload);
+    const json = body !== undefined && typeof options.payload !== 'string' ? { 'content-type': 'application/json' } : {};
+    return app.inject({ method, url, payload: body, headers: { ...signedHeaders(app.config, method, url, undefined, body), ...json, ...options.headers } });
+  };
 }
 
 export async function loadSymbol(app: Service, symbol: string, bars: readonly DailyBar[]): Promise<void> {

@@ -7,7 +7,9 @@ let ctx: TestContext;
 let app: Service;
 
 function call(method: 'GET' | 'POST', url: string, payload?: object) {
-  return app.inject({ method, url, payload, headers: signedHeaders(app.config, method, url) });
+  const body = payload === undefined ? undefined : JSON.stringify(payload);
+  const headers = { ...signedHeaders(app.config, method, url, undefined, body), ...(body ? { 'content-type': 'application/json' } : {}) };
+  return app.inject({ method, url, payload: body, headers });
 }
 
 beforeAll(async () => {

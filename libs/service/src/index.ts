@@ -6,7 +6,7 @@ export { HttpProblem, problem, sendProblem, PROBLEM_CONTENT_TYPE, type ProblemDo
 export { createRedis, pingRedis, type RedisOptions } from './redis.js';
 export type { ReadinessCheck } from './plugins/health.js';
 export type { Service } from './types.js';
-export { INTERNAL_HEADER, signInternal, verifyInternal, type Caller } from './plugins/internal-auth.js';
+export { bodyDigest, INTERNAL_HEADER, signInternal, verifyInternal, type BodyDigest, type Caller } from './signature.js';
 export { probeServices, type ProbeResult } from './probe.js';
 export { createCache } from './plugins/cache.js';
 export { hasScrapeToken } from './plugins/scrape-token.js';

@@ -21,7 +21,7 @@ afterAll(async () => {
   await ctx.cleanup();
 });
 
-const post = (payload: string) => app.inject({ method: 'POST', url: '/v1/specs', payload, headers: { 'content-type': 'application/json', ...signedHeaders(app.config, 'POST', '/v1/specs') } });
+const post = (payload: string) => app.inject({ method: 'POST', url: '/v1/specs', payload, headers: { 'content-type': 'application/json', ...signedHeaders(app.config, 'POST', '/v1/specs', undefined, payload) } });
 
 describe('odd inputs', () => {
   it('refuses a JSON body nested 5,000 levels deep with 400 problem+json, not 500', async () => {

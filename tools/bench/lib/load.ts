@@ -24,13 +24,16 @@ interface AutocannonJson {
 }
 
 /** Runs autocannon in its own process, so the load generator never shares an event loop with a server. */
-export async function autocannon(url: string, options: { connections?: number; seconds?: number; rate?: number; headers?: Record<string, string> }): Promise<LoadResult> {
-  const out = await runJson(join(ROOT, 'node_modules/.bin/autocannon'), [
-    '-j', '-c', String(options.connections ?? 50), '-d', String(options.seconds ?? 10),
-    ...(options.rate ? ['-R', String(options.rate)] : []),
-    ...Object.entries(options.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}=${v}`]),
-    url,
-  ]);
+export async function autocannon(url: string, options: { connections?: number; seconds?: number; rate?: number; headers?: Record<string, string>; signWith?: string }): Promise<LoadResult> {
+  // A service called directly honours each signature once: signed-load.ts signs every request.
+  const out = options.signWith
+    ? await runJson(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'tools/bench/lib/signed-load.ts'), url, String(options.connections ?? 50), String(options.seconds ?? 10), String(options.rate ?? 0)], { BENCH_SIGN_SECRET: options.signWith })
+    : await runJson(join(ROOT, 'node_modules/.bin/autocannon'), [
+        '-j', '-c', String(options.connections ?? 50), '-d', String(options.seconds ?? 10),
+        ...(options.rate ? ['-R', String(options.rate)] : []),
+        ...Object.entries(options.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}=${v}`]),
+        url,
+      ]);
   const json = JSON.parse(out) as AutocannonJson;
   return {
         rps: json.requests.average,
@@ -51,9 +54,9 @@ export function succeeded(label: string | undefined, run: LoadResult | undefined
 }
 
 /** Runs a command and returns the JSON object it prints last on stdout. */
-export function runJson(command: string, argv: string[]): Promise<string> {
+export function runJson(command: string, argv: string[], env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));

@@ -33,10 +33,13 @@ export function benchEnv(ctx: TestContext, ports: { gateway: number; signals: nu
   };
 }
 
-/** An API key with read and write scopes, made with the gateway's CLI against the bench database. */
+/**
+ * An API key with every scope (benchmarks load shared market data, which is for admins), made
+ * with the gateway's CLI against the bench database.
+ */
 export function createApiKey(env: NodeJS.ProcessEnv, tenant = 'bench'): Promise<string> {
   return new Promise<string>((resolveKey, reject) => {
-    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'apps/gateway/src/cli/keys.ts'), 'create', '--tenant', tenant, '--scopes', 'read,write'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'apps/gateway/src/cli/keys.ts'), 'create', '--tenant', tenant, '--scopes', 'read,write,admin'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.once('exit', (code) => (code === 0 ? resolveKey(out.trim()) : reject(new Error('keys create failed'))));

@@ -5,6 +5,8 @@ import { INTERNAL_HEADER } from '@meridian/service';
 const NOT_FORWARDED = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer',
   'transfer-encoding', 'upgrade', 'host', 'authorization', 'x-api-key', INTERNAL_HEADER,
+  // The gateway has answered the client's 100-continue itself; the service gets the body at once.
+  'expect',
 ]);
 
 /** The client's headers minus per-hop ones, credentials and any spoofed internal identity. */

@@ -17,6 +17,8 @@ const SMALL_BODY_BYTES = 64 * 1024;
 // Routes that take large streamed uploads; every other route keeps the small body limit.
 const STREAMED_UPLOADS = [/^\/v1\/bars(\?|$)/];
 
+const CLIENT_ABORTED = () => new HttpProblem(400, 'client-aborted', 'The client closed the connection before the request was complete.');
+
 /** Whether the client's side of the request ended before it was whole (an aborted upload). */
 const clientGone = (request: FastifyRequest): boolean => request.raw.readableAborted || (request.raw.destroyed && !request.raw.complete);
 
@@ -50,16 +52,35 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return new HttpProblem(503, 'upstream-unavailable', `The ${target.name} service is unavailable (${why}). Retry shortly.`, { service: target.name });
   }
 
-  function checkBodySize(request: FastifyRequest) {
+  const tooLarge = (length: number | string, limit: number) => new HttpProblem(413, 'body-too-large', `The body is ${length} bytes; this route accepts at most ${limit}.`);
+
+  /** Whether the route takes large uploads, which pass through as a stream; the limit either way. */
+  function bodyPolicy(request: FastifyRequest): { streamed: boolean; limit: number } {
+    const streamed = STREAMED_UPLOADS.some((route) => route.test(request.url));
+    const limit = streamed ? gateway.ingestBodyLimitBytes : bodyLimitBytes;
     const length = Number(request.headers['content-length'] ?? 0);
-    const limit = STREAMED_UPLOADS.some((route) => route.test(request.url)) ? gateway.ingestBodyLimitBytes : bodyLimitBytes;
-    if (length > limit) throw new HttpProblem(413, 'body-too-large', `The body is ${length} bytes; this route accepts at most ${limit}.`);
+    if (length > limit) throw tooLarge(length, limit);
+    return { streamed, limit };
+  }
+
+  /** The whole body of a request on a route that takes no streamed upload, at most `limit` bytes. */
+  function readBody(request: FastifyRequest, limit: number, callback: (error: Error | null, body: Buffer) => void): void {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    request.raw.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > limit) {
+        request.raw.removeAllListeners('data').removeAllListeners('end').resume();
+        callback(tooLarge(`more than ${limit}`, limit), Buffer.alloc(0));
+      } else chunks.push(chunk);
+    });
+    request.raw.once('error', (error) => callback(error, Buffer.alloc(0)));
+    request.raw.once('end', () => callback(null, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
   }
 
   // Callbacks rather than promises from here to the reply: a proxied request used to create
   // about ten promises on this path, each an allocation and, with tracing on, an async-hook call.
-  function send(target: Upstream, request: FastifyRequest, headers: Record<string, string | string[]>, callback: (error: Error | null, upstream: Dispatcher.ResponseData) => void): void {
-    const body = hasBody(request.raw) ? request.raw : null;
+  function send(target: Upstream, request: FastifyRequest, headers: Record<string, string | string[]>, body: Buffer | IncomingMessage | null, callback: (error: Error | null, upstream: Dispatcher.ResponseData) => void): void {
     const options = { method: request.method as Dispatcher.HttpMethod, path: request.url, headers, body };
     target.pool.request(options, (error, upstream) => {
       const code = (error as { code?: string } | null)?.code ?? '';
@@ -76,7 +97,7 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const code = (error as { code?: string }).code ?? '';
     // A client that hung up mid-request fails the upload with a reset of its own socket: that
     // says nothing of the service's health, so the breaker does not hear of it.
-    if (clientGone(request)) return new HttpProblem(400, 'client-aborted', 'The client closed the connection before the request was complete.');
+    if (clientGone(request)) return CLIENT_ABORTED();
     if (CONNECTION_ERRORS.has(code)) {
       target.breaker.failed();
       return unavailable(target, reply, code);
@@ -112,21 +133,35 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     upstream.body.once('end', () => reply.send(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
   }
 
+  /**
+   * Signs and sends the request. The signature covers the body: a small one is read whole and its
+   * digest signed, so that a captured header cannot carry another body; a large upload streams
+   * through, signed as a stream and bound to the request by the signature's one-time nonce.
+   */
   function forward(target: Upstream, request: FastifyRequest, reply: FastifyReply): void {
-    checkBodySize(request);
+    const { streamed, limit } = bodyPolicy(request);
     if (!target.breaker.allow()) throw unavailable(target, reply, 'circuit open after repeated connection failures');
-    const headers = requestHeaders(request.headers, {
-      'x-request-id': request.id,
-      'x-forwarded-for': request.ip,
-      [INTERNAL_HEADER]: signInternal(internalSecret, request.method, request.url, request.caller),
-    });
-    // The service's span becomes a child of the gateway's, or follows its decision not to sample;
-    // without tracing the client's own traceparent passes through untouched.
-    injectTraceContext(request, headers);
-    send(target, request, headers, (error, upstream) => {
-      if (error) reply.send(failure(target, request, reply, error));
-      else respond(target, request, reply, upstream);
-    });
+    const go = (body: Buffer | IncomingMessage | null) => {
+      const headers = requestHeaders(request.headers, {
+        'x-request-id': request.id,
+        'x-forwarded-for': request.ip,
+        [INTERNAL_HEADER]: signInternal(internalSecret, request.method, request.url, request.caller, { body: body === null ? undefined : body instanceof Buffer ? body : 'stream' }),
+      });
+      if (body instanceof Buffer) {
+        headers['content-length'] = String(body.length);
+        delete headers['transfer-encoding'];
+      }
+      // The service's span becomes a child of the gateway's, or follows its decision not to sample;
+      // without tracing the client's own traceparent passes through untouched.
+      injectTraceContext(request, headers);
+      send(target, request, headers, body, (error, upstream) => {
+        if (error) reply.send(failure(target, request, reply, error));
+        else respond(target, request, reply, upstream);
+      });
+    };
+    if (!hasBody(request.raw)) go(null);
+    else if (streamed) go(request.raw);
+    else readBody(request, limit, (error, body) => (error ? reply.send(clientGone(request) ? CLIENT_ABORTED() : error) : go(body)));
   }
 
   for (const [name, prefixes] of Object.entries(UPSTREAM_PREFIXES) as [UpstreamName, readonly string[]][]) {

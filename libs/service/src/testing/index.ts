@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { type Config, type Env, loadConfig, SERVICE_NAMES, type ServiceName } from '@meridian/config';
 import { createTestDatabase, type TestDatabase } from '@meridian/db/testing';
 import { Redis } from 'ioredis';
-import { type Caller, INTERNAL_HEADER, signInternal } from '../plugins/internal-auth.js';
+import { type Caller, INTERNAL_HEADER, signInternal } from '../signature.js';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -71,10 +71,13 @@ export async function createTestContext(options: { emptyDatabase?: boolean } = {
   };
 }
 
-/** Headers that let a test call a service directly, as the gateway would. */
-export function signedHeaders(config: Config, method: string, url: string, caller: Caller = { tenant: 'test', keyId: 'test' }): Record<string, string> {
-  return { [INTERNAL_HEADER]: signInternal(config.internalSecret, method, url, caller) };
+/** Headers that let a test call a service directly, as the gateway would, for this exact body (if any). */
+export function signedHeaders(config: Config, method: string, url: string, caller: Caller = { tenant: 'test', keyId: 'test' }, body?: string | Buffer): Record<string, string> {
+  return { [INTERNAL_HEADER]: signInternal(config.internalSecret, method, url, caller, { body }) };
 }
+
+/** A JSON body as the test sends it: serialised once, so that what is signed is what is sent. */
+export const jsonBody = (payload: unknown): string => JSON.stringify(payload);
 
 /** A port nothing listens on right now: for a service that is down, or one a test starts later. */
 export async function freePort(): Promise<number> {
