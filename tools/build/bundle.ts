@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -18,8 +19,9 @@ if (!app || !existsSync(join(root, 'apps', app, 'src/main.ts'))) {
 }
 
 const ENTRY_POINTS = ['main', 'worker'].filter((name) => existsSync(join(root, 'apps', app, `src/${name}.ts`)));
-// Every app also gets telemetry.js, loaded first with `node --import` (see libs/telemetry).
-const TELEMETRY = join(root, 'libs/telemetry/src/register.ts');
+// Every app also gets telemetry.js, loaded first with `node --import`: the entry point
+// @meridian/telemetry exports for that (see libs/telemetry).
+const TELEMETRY = fileURLToPath(import.meta.resolve('@meridian/telemetry/register'));
 const outdir = join(root, 'dist/apps', app);
 const externals = new Set<string>();
 const requireFromApp = createRequire(join(root, 'apps', app, 'package.json'));
