@@ -23,6 +23,15 @@ describe('a service process', () => {
     expect(run.output().trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^Invalid configuration: ${variable} must `))]);
   });
 
+  it.each([
+    ['the secret the docs once published', 'meridian-local-development-secret-not-for-production', 'is a published value'],
+    ['a short secret', 'short-secret', 'must be at least 32 characters'],
+  ])('refuses to start in production with %s', async (_name, secret, message) => {
+    const run = runBundle('gateway', { ...ctx.env(), NODE_ENV: 'production', INTERNAL_AUTH_SECRET: secret });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain(`INTERNAL_AUTH_SECRET ${message}`);
+  });
+
   it('says which port is taken instead of crashing with a stack', async () => {
     const busy = Fastify();
     const port = await freePort();
