@@ -70,6 +70,13 @@ describe('the merged API document', () => {
     expect(full.security).toHaveLength(2);
   });
 
+  it('marks a parameter with a default, such as limit, as optional', async () => {
+    const parameters = Object.values(doc.paths).flatMap((item) => Object.values(item).flatMap((op) => (op as { parameters?: { name: string; required?: boolean }[] }).parameters ?? []));
+    const limits = parameters.filter((p) => p.name === 'limit');
+    expect(limits.length).toBeGreaterThanOrEqual(3);
+    expect(limits.filter((p) => p.required === true)).toEqual([]);
+  });
+
   it('is served as a page at /docs', async () => {
     const res = await fetch(`${gateway}/docs/`);
     expect(res.status).toBe(200);

@@ -73,7 +73,7 @@ beforeAll(async () => {
   });
   db = new pg.Client({ connectionString: ctx.database.url });
   await db.connect();
-  for (const symbol of ['CSV', 'JSONL', 'BAD', 'PAGE']) {
+  for (const symbol of ['CSV', 'JSONL', 'BAD', 'LONG', 'PAGE']) {
     await call('POST', '/v1/instruments', { payload: { symbol, name: symbol } });
   }
 });
@@ -135,6 +135,15 @@ describe('a file with bad lines', () => {
     ]);
     expect(body.detail).toContain('nothing was stored');
     expect(await storedCount('BAD')).toBe(5);
+  });
+
+  it('is refused with 400 naming the line when a line runs past 4,096 characters without a break', async () => {
+    await upload('LONG', csv(series(3)));
+    const lines = csv(series(5, Date.UTC(2021, 0, 1))).trimEnd().split('\n');
+    const res = await upload('LONG', `${lines.slice(0, 3).join('\n')}\n${'9'.repeat(100_000)}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ type: '/problems/bars-rejected', rejected: 1, rejections: [{ line: 4, reason: expect.stringContaining('longer than 4096 characters') }] });
+    expect(await storedCount('LONG')).toBe(3);
   });
 
   it('is refused when a timestamp repeats, naming both lines', async () => {

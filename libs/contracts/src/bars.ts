@@ -32,7 +32,8 @@ export const BarSeriesQuery = Type.Object({
 
 export const BarPageQuery = Type.Object({
   ...BarSeriesQuery.properties,
-  limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
+  // Optional with a default: the document says it may be left out, and validation fills it in.
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
   cursor: Type.Optional(Type.String({ pattern: '^-?[0-9]{1,16}$', description: 'The `next` of the previous page' })),
 });
 

@@ -64,7 +64,10 @@ export function createFastify(config: Config, options: { name?: string; bodyLimi
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
+    // strictNumbers off: with it on (Fastify's default), Ajv coerces `limit=Infinity` or `1e309`
+    // to Infinity and then skips the number's bounds, so the database got it; off, the bounds
+    // refuse it with 400.
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true, strictNumbers: false } },
   };
   return Fastify(server).withTypeProvider<TypeBoxTypeProvider>();
 }

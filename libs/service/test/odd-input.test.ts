@@ -70,3 +70,14 @@ describe('odd inputs', () => {
     expect((await app.inject({ url: '/health/live', headers: { 'x-request-id': 'a'.repeat(65) } })).headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
+
+describe('non-finite numbers in the query', () => {
+  it.each(['Infinity', '-Infinity', '1e309', 'NaN'])('answers limit=%s with 400 problem+json, never reaching the database', async (value) => {
+    const bounded = await createService({ config: ctx.config('backtest'), internalAuth: false });
+    bounded.get('/v1/list', { schema: { querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) }) } }, async (request) => ({ limit: request.query.limit }));
+    const res = await bounded.inject(`/v1/list?limit=${value}`);
+    await bounded.close();
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ type: '/problems/validation', errors: [expect.objectContaining({ field: 'querystring.limit' })] });
+  });
+});

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { BatchWriter, moveStaged, type BatchTarget } from './batches.js';
-import { BarParser, type BarFormat, type Rejection } from './parse.js';
+import { BarParser, type BarFormat, LineTooLong, type Rejection } from './parse.js';
 
 export interface IngestCounts {
   /** Valid data lines in the file. */
@@ -52,7 +52,9 @@ export async function ingestBars(pool: pg.Pool, request: IngestRequest): Promise
     await client.query('CREATE TEMP TABLE bars_staging (line integer, ts bigint, open float8, high float8, low float8, close float8, volume float8) ON COMMIT DROP');
     const parser = new BarParser(request.format);
     const writer = new BatchWriter(client, request, parser.summary, request.batchChars);
-    await pipeline(request.source, parser, writer);
+    await pipeline(request.source, parser, writer).catch((error: unknown) => {
+      throw error instanceof LineTooLong ? new IngestRejected(parser.summary.rows, 1, [{ line: error.line, reason: error.reason }]) : error;
+    });
     const { summary } = parser;
     if (summary.rejected > 0) throw new IngestRejected(summary.rows, summary.rejected, summary.rejections);
     const { inserted, updated } = writer.written;

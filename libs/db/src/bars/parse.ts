@@ -41,6 +41,21 @@ function price(raw: string, name: string): number {
  * `line \t epoch-ms \t open \t high \t low \t close \t volume`. Bad lines are counted and
  * described instead of written, so one pass tells the whole story of a file.
  */
+/**
+ * A line the parser cannot hold: it stops reading at once, so that memory stays bounded, and the
+ * upload is refused naming the line.
+ */
+export class LineTooLong extends Error {
+  override name = 'LineTooLong';
+
+  constructor(
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`line ${line} is ${reason}`);
+  }
+}
+
 export class BarParser extends Transform {
   readonly summary: ParseSummary = { rows: 0, rejected: 0, rejections: [], ascending: true, minTs: Infinity, maxTs: -Infinity };
   private readonly decoder = new StringDecoder('utf8');
@@ -62,7 +77,7 @@ export class BarParser extends Transform {
       start = end + 1;
     }
     this.rest = text.slice(start);
-    if (this.rest.length > MAX_LINE) return callback(new Error(`line ${this.line + 1} is longer than ${MAX_LINE} characters; is this a bar file?`));
+    if (this.rest.length > MAX_LINE) return callback(new LineTooLong(this.line + 1, `longer than ${MAX_LINE} characters with no line break; is this a bar file?`));
     callback(null, out === '' ? undefined : out);
   }
 

@@ -36,12 +36,14 @@ export const strategyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['strategies'],
       summary: "The caller's strategies by name",
-      querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) }),
+      querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) }),
       response: { 200: Type.Object({ items: Type.Array(Strategy) }) },
     },
   }, async (request) => {
     const { tenant } = request.caller;
-    const items = await cache.getOrSet(`${tenant}:${request.query.limit}`, async () => (await strategies.list(tenant, request.query.limit)).map(toWire), { tags: [tenantTag(tenant)] });
+    // Validation fills in the default when the client leaves `limit` out.
+    const limit = request.query.limit as number;
+    const items = await cache.getOrSet(`${tenant}:${limit}`, async () => (await strategies.list(tenant, limit)).map(toWire), { tags: [tenantTag(tenant)] });
     return { items };
   });
 };

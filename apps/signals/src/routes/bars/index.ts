@@ -86,7 +86,8 @@ export const barRoutes: FastifyPluginAsyncTypebox<BarRoutesOptions> = async (app
   }, async (request) => {
     const range = await rangeOf(request.query);
     const after = request.query.cursor === undefined ? undefined : Number(request.query.cursor);
-    const rows = await bars.page(range, { after, limit: request.query.limit });
+    // Validation fills in the default when the client leaves `limit` out.
+    const rows = await bars.page(range, { after, limit: request.query.limit as number });
     const last = rows.at(-1);
     return {
       symbol: request.query.symbol,

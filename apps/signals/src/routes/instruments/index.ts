@@ -35,15 +35,17 @@ export const instrumentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['instruments'],
       summary: 'List instruments by symbol, a page at a time',
       querystring: Type.Object({
-        limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
         after: Type.Optional(Symbol),
       }),
       response: { 200: Type.Object({ items: Type.Array(Instrument), next: Type.Union([Type.String(), Type.Null()]) }) },
     },
   }, async (request) => {
-    const rows = await instruments.list({ limit: request.query.limit, after: request.query.after });
+    // Validation fills in the default when the client leaves `limit` out.
+    const limit = request.query.limit as number;
+    const rows = await instruments.list({ limit, after: request.query.after });
     const last = rows.at(-1);
-    return { items: rows.map(toWire), next: rows.length === request.query.limit && last ? last.symbol : null };
+    return { items: rows.map(toWire), next: rows.length === limit && last ? last.symbol : null };
   });
 
   app.get('/v1/instruments/:symbol', {
