@@ -1,4 +1,5 @@
 export { createPools, type OwnPools, poolOptions, type Pools } from './pools.js';
+export { isDatabaseUnavailable } from './unavailable.js';
 export { InstrumentRepository, type InstrumentRow, type NewInstrumentRow } from './repositories/instruments.js';
 export { StrategyRepository, type StrategyRow } from './repositories/strategies.js';
 export { ApiKeyRepository, type ApiKeyRow, type Scope } from './repositories/api-keys.js';

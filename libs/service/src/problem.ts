@@ -1,6 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+// The databaseOutage decorator, when the process has pools.
+import type {} from './plugins/pools.js';
 
 /** An RFC 9457 problem document. `type` is a URI reference; see docs/errors.md. */
 export interface ProblemDocument {
@@ -83,6 +85,11 @@ function fromError(error: FastifyError | HttpProblem, request: FastifyRequest): 
 /** One error handler and one 404 handler for the whole app, both answering problem+json. */
 export const problems = fp(async (app: FastifyInstance) => {
   app.setErrorHandler((error: FastifyError | HttpProblem, request, reply) => {
+    // Logged once per outage by the pools plugin, not once per request.
+    if (request.server.hasDecorator('databaseOutage') && request.server.databaseOutage.seen(error)) {
+      reply.header('retry-after', '5');
+      return sendProblem(reply, problem(503, 'database-unavailable', 'The database is unavailable; retry shortly.', request));
+    }
     const doc = fromError(error, request);
     if (doc.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ status: doc.status, detail: doc.detail }, 'request rejected');

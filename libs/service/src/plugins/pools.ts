@@ -1,12 +1,49 @@
 import fastifyPostgres, { type PostgresDb } from '@fastify/postgres';
 import type pg from 'pg';
-import { type Pools, poolOptions, QueryLog } from '@meridian/db';
+import { isDatabaseUnavailable, type Pools, poolOptions, QueryLog } from '@meridian/db';
 import fp from 'fastify-plugin';
 import type {} from './config.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     db: Pools;
+    /** Tells a failure for lack of the database from others, and logs each outage once. */
+    databaseOutage: DatabaseOutage;
+  }
+}
+
+/**
+ * Requests that fail because PostgreSQL is away are answered 503 with Retry-After (problem.ts);
+ * the outage is logged once when the first one fails and once when the database answers again,
+ * probed every few seconds meanwhile, rather than once per request.
+ */
+export class DatabaseOutage {
+  private down = false;
+  private probe: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly log: { warn(details: object, message: string): void; info(details: object, message: string): void },
+  ) {}
+
+  /** Whether `error` means the database is unavailable; starts watching for its return if so. */
+  seen(error: unknown): boolean {
+    if (!isDatabaseUnavailable(error)) return false;
+    if (this.down) return true;
+    this.down = true;
+    this.log.warn({ err: (error as Error).message }, 'database unavailable: answering 503 until it returns');
+    this.probe = setInterval(() => {
+      this.pool.query('SELECT 1').then(() => {
+        this.down = false;
+        this.stop();
+        this.log.info({}, 'database reachable again');
+      }, () => undefined);
+    }, 2_000).unref();
+    return true;
+  }
+
+  stop(): void {
+    clearInterval(this.probe);
   }
 }
 
@@ -36,6 +73,9 @@ export const pools = fp(
       queries.watch(pool);
     }
     app.decorate('db', { write, read, queries } satisfies Pools);
+    const outage = new DatabaseOutage(write, app.log);
+    app.decorate('databaseOutage', outage);
+    app.addHook('onClose', async () => outage.stop());
   },
   { name: 'meridian-pools', dependencies: ['meridian-config'] },
 );
