@@ -22,21 +22,37 @@ export function builtProcesses(root: string, apps: readonly string[]): ProcessSp
 }
 
 export interface RunningStack {
-  /** Resolves with the first unexpected exit, naming the process. */
+  /** Resolves with the first unexpected exit (with `restart`, a process that keeps crashing), naming the process. */
   failed: Promise<string>;
+  /** The process id of a running process, by name. */
+  pid(name: string): number | undefined;
   stop(): Promise<void>;
 }
 
-/** Starts each process with its logs interleaved, one readable line each, prefixed by its name. */
-/** `onLine` sees each raw output line too (tests read the JSON logs). */
-export function startProcesses(specs: ProcessSpec[], env: NodeJS.ProcessEnv, options: { onLine?: (name: string, line: string) => void } = {}): RunningStack {
+export interface RestartPolicy {
+  /** A process that exits this many times within `windowMs` stops the stack. */
+  maxRestarts: number;
+  windowMs: number;
+}
+
+const log = (message: string) => process.stderr.write(`[stack] ${message}\n`);
+
+/**
+ * Starts each process with its logs interleaved, one readable line each, prefixed by its name.
+ * `onLine` sees each raw output line too (tests read the JSON logs). With `restart`, a process
+ * that dies (an OOM kill, a crash) is started again after 1 s, then 2, 4… up to 30 s, and the
+ * others keep running; only one that keeps crashing stops the stack.
+ */
+export function startProcesses(specs: ProcessSpec[], env: NodeJS.ProcessEnv, options: { onLine?: (name: string, line: string) => void; restart?: RestartPolicy } = {}): RunningStack {
   const tty = process.stdout.isTTY === true;
   const children = new Map<string, ChildProcess>();
+  const exits = new Map<string, number[]>();
+  const pendingRestarts = new Set<NodeJS.Timeout>();
   let stopping = false;
   let reportFailure: (message: string) => void = () => undefined;
   const failed = new Promise<string>((resolve) => (reportFailure = resolve));
 
-  for (const spec of specs) {
+  function launch(spec: ProcessSpec): void {
     const telemetry = join(dirname(spec.script), 'telemetry.js');
     const flags = existsSync(telemetry) ? ['--enable-source-maps', '--import', telemetry] : ['--enable-source-maps'];
     const child = spawn(process.execPath, [...flags, spec.script], { env: { ...env, LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -48,21 +64,41 @@ export function startProcesses(specs: ProcessSpec[], env: NodeJS.ProcessEnv, opt
       });
     }
     child.once('exit', (code, signal) => {
-      children.delete(spec.name);
-      if (!stopping) reportFailure(`${spec.name} exited unexpectedly (${signal ?? `code ${code}`})`);
+      if (children.get(spec.name) === child) children.delete(spec.name);
+      if (stopping) return;
+      const how = signal ?? `code ${code}`;
+      const policy = options.restart;
+      if (!policy) return reportFailure(`${spec.name} exited unexpectedly (${how})`);
+      const now = Date.now();
+      const recent = [...(exits.get(spec.name) ?? []), now].filter((at) => now - at < policy.windowMs);
+      exits.set(spec.name, recent);
+      if (recent.length > policy.maxRestarts) {
+        return reportFailure(`${spec.name} exited ${recent.length} times within ${policy.windowMs / 1000} s (last: ${how}); stopping. Its log above says why`);
+      }
+      const delay = Math.min(30_000, 1_000 * 2 ** (recent.length - 1));
+      log(`${spec.name} exited unexpectedly (${how}); restarting it in ${delay / 1000} s (restart ${recent.length} of at most ${policy.maxRestarts} within ${policy.windowMs / 1000} s)`);
+      const timer = setTimeout(() => {
+        pendingRestarts.delete(timer);
+        if (!stopping) launch(spec);
+      }, delay);
+      pendingRestarts.add(timer);
     });
   }
 
+  for (const spec of specs) launch(spec);
+
   return {
     failed,
+    pid: (name) => children.get(name)?.pid,
     async stop() {
       stopping = true;
-      const exits = [...children.values()].map((child) => new Promise((resolve) => child.once('exit', resolve)));
+      for (const timer of pendingRestarts) clearTimeout(timer);
+      const running = [...children.values()].map((child) => new Promise((resolve) => child.once('exit', resolve)));
       for (const child of children.values()) child.kill('SIGTERM');
       const timer = setTimeout(() => {
         for (const child of children.values()) child.kill('SIGKILL');
       }, 15_000);
-      await Promise.all(exits);
+      await Promise.all(running);
       clearTimeout(timer);
     },
   };

@@ -43,7 +43,8 @@ export async function start(): Promise<number> {
     INTERNAL_AUTH_SECRET: ensureStackSecret(root, 'INTERNAL_AUTH_SECRET', 'internal-secret'),
     METRICS_TOKEN: ensureStackSecret(root, 'METRICS_TOKEN', 'metrics-token'),
   };
-  const stack = startProcesses(processes, { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development', ...secrets });
+  // A process that dies is started again; one that dies five times within two minutes stops the stack.
+  const stack = startProcesses(processes, { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development', ...secrets }, { restart: { maxRestarts: 5, windowMs: 120_000 } });
 
   let stopping = false;
   let markStopped: () => void = () => undefined;
