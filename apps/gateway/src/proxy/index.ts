@@ -169,8 +169,10 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const handler = (request: FastifyRequest, reply: FastifyReply) => forward(target, request, reply);
     for (const prefix of prefixes) {
       // Meridian services compress for themselves; the proxy compresses only what arrives plain.
-      app.all(prefix, { compress: false, schema: { hide: true } }, handler);
-      app.all(`${prefix}/*`, { compress: false, schema: { hide: true } }, handler);
+      // A compressed request body passes through as sent: the service decompresses it, once,
+      // within its body limit, and checks it against the signature over the bytes sent.
+      app.all(prefix, { compress: false, decompress: false, schema: { hide: true } }, handler);
+      app.all(`${prefix}/*`, { compress: false, decompress: false, schema: { hide: true } }, handler);
     }
   }
 };
