@@ -127,27 +127,35 @@ describe('rate limits', () => {
     await awayFromWindowEdge();
     const second = await buildApp({ config: gateway.config });
     await second.ready();
+    const redis = new Redis(ctx.env().REDIS_URL as string);
     try {
-      const { key } = await createKey(ctx, 'acme', ['write']);
+      const { key, prefix } = await createKey(ctx, 'acme', ['write']);
       const post = (app: typeof gateway) => app.inject({ method: 'POST', url: '/v1/backtests', headers: bearer(key) });
+      // The shared count of this key's writes in this minute, as the instances flush it to Redis.
+      const shared = async () => Number(await redis.get(`${gateway.config.redisPrefix}ratelimit:${prefix}:w:${Math.floor(Date.now() / 60_000)}`));
       expect((await post(gateway)).statusCode).toBe(200);
       expect((await post(gateway)).statusCode).toBe(200);
-      // The first instance reports its two requests to Redis within a flush interval (100 ms).
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await expect.poll(shared, { timeout: 5_000, interval: 20 }).toBe(2);
       expect((await post(second)).statusCode).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      // The second instance has learnt the shared total (3 of 3) from its own flush.
+      // The second instance's flush adds its request and reads back the total, 3 of 3.
+      await expect.poll(shared, { timeout: 5_000, interval: 20 }).toBe(3);
       const limited = await post(second);
       expect(limited.statusCode).toBe(429);
       expect(limited.headers['ratelimit-remaining']).toBe('0');
     } finally {
+      redis.disconnect();
       await second.close();
     }
   });
 
   it('counts per key: another key has its own budget', async () => {
-    const { key } = await createKey(ctx, 'globex', ['write']);
-    expect((await gateway.inject({ method: 'POST', url: '/v1/backtests', headers: bearer(key) })).statusCode).toBe(200);
+    await awayFromWindowEdge();
+    const post = (key: string) => gateway.inject({ method: 'POST', url: '/v1/backtests', headers: bearer(key) });
+    const { key: spent } = await createKey(ctx, 'globex', ['write']);
+    for (let i = 0; i < 3; i++) expect((await post(spent)).statusCode).toBe(200);
+    expect((await post(spent)).statusCode).toBe(429);
+    const { key: fresh } = await createKey(ctx, 'globex', ['write']);
+    expect((await post(fresh)).statusCode).toBe(200);
   });
 
   it('keeps limiting in-process when Redis is unreachable (fail open, still bounded)', async () => {

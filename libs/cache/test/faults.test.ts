@@ -58,13 +58,13 @@ describe('when Redis misbehaves', () => {
     expect(await space.getOrSet('before', () => 'kept')).toBe('kept');
 
     await server.stop();
-    const slowest: number[] = [];
-    for (let i = 0; i < 30; i++) {
-      const started = performance.now();
-      expect(await space.getOrSet(`while-down-${i}`, () => i)).toBe(i);
-      slowest.push(performance.now() - started);
-    }
+    for (let i = 0; i < 10; i++) expect(await space.getOrSet(`while-down-${i}`, () => i)).toBe(i);
     expect(cache.stats().l2.breaker).not.toBe('closed');
+    // Once open, the breaker keeps callers off Redis: further misses add no Redis failures (one
+    // probe at most, should the open period end meanwhile).
+    const failures = cache.stats().l2.errors;
+    for (let i = 10; i < 30; i++) expect(await space.getOrSet(`while-down-${i}`, () => i)).toBe(i);
+    expect(cache.stats().l2.errors - failures).toBeLessThanOrEqual(1);
     // Values already in memory are still served.
     expect(await space.getOrSet('before', () => 'recomputed')).toBe('kept');
 
