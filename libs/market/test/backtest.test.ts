@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { backtest, computeMetrics, equityReturns, parseBacktestConfig, parseRuleSpec, runBacktest, RuleSpecError, sliceSeries } from '../src/index.js';
 import { ohlc, randomBars } from './helpers.js';
 
@@ -131,18 +131,23 @@ describe('backtest engine', () => {
 describe('metrics (empyrical definitions)', () => {
   const capital = 100;
   const equity = Float64Array.of(101, 99, 102, 100, 104);
-  const returns = equityReturns(capital, equity);
+  const returns = () => equityReturns(capital, equity);
   const trades = [{ pnl: 5 }, { pnl: -2 }, { pnl: 0 }, { pnl: 3 }];
-  const m = computeMetrics({ capital, equity, trades, barsInMarket: 4, barsPerYear: 252, riskFree: 0.0252 });
+  // Computed in each test rather than when the file is collected, so that mutation testing
+  // knows which tests run the metrics.
+  let m: ReturnType<typeof computeMetrics>;
+  beforeEach(() => {
+    m = computeMetrics({ capital, equity, trades, barsInMarket: 4, barsPerYear: 252, riskFree: 0.0252 });
+  });
 
   it('measures returns from the starting capital', () => {
-    expect([...returns].map((r) => +r.toFixed(12))).toEqual([0.01, 99 / 101 - 1, 102 / 99 - 1, 100 / 102 - 1, 0.04].map((r) => +r.toFixed(12)));
+    expect([...returns()].map((r) => +r.toFixed(12))).toEqual([0.01, 99 / 101 - 1, 102 / 99 - 1, 100 / 102 - 1, 0.04].map((r) => +r.toFixed(12)));
     expect(m.totalReturn).toBeCloseTo(0.04, 12);
     expect(m.cagr).toBeCloseTo(1.04 ** (252 / 5) - 1, 10);
   });
 
   it('annualises σ with ddof = 1 and takes the risk-free rate per bar', () => {
-    const r = [...returns];
+    const r = [...returns()];
     const rf = 0.0252 / 252;
     const mean = r.reduce((a, b) => a + b, 0) / 5;
     const sd = Math.sqrt(r.reduce((a, x) => a + (x - mean) ** 2, 0) / 4);
@@ -181,6 +186,33 @@ describe('metrics (empyrical definitions)', () => {
       winRate: null,
       expectancy: null,
       tradeCount: 0,
+    });
+  });
+
+  it('takes a bar after equity reached zero as a zero return, and a wiped-out account as a CAGR of -100 %', () => {
+    const wiped = computeMetrics({ capital: 100, equity: Float64Array.of(50, 0, 0), trades: [], barsInMarket: 3, barsPerYear: 252 });
+    expect(wiped.totalReturn).toBe(-1);
+    expect(wiped.cagr).toBe(-1);
+    expect(wiped.maxDrawdown).toBe(1);
+    expect(wiped.annualVolatility).not.toBeNull();
+    expect(Number.isFinite(wiped.annualVolatility)).toBe(true);
+    expect([...equityReturns(100, Float64Array.of(50, 0, 0))]).toEqual([-0.5, -1, 0]);
+    // A short position can lose more than the account: the CAGR is still -100 %, not NaN.
+    expect(computeMetrics({ capital: 100, equity: Float64Array.of(50, 40, 30, 20, -10), trades: [], barsInMarket: 5, barsPerYear: 252 }).cagr).toBe(-1);
+  });
+
+  it('counts a bar back at the previous peak as recovered, not as one more bar below it', () => {
+    const recovered = computeMetrics({ capital: 100, equity: Float64Array.of(100, 90, 100, 100, 100), trades: [], barsInMarket: 5, barsPerYear: 252 });
+    expect(recovered.maxDrawdownBars).toBe(1);
+    expect(recovered.maxDrawdown).toBeCloseTo(0.1, 12);
+  });
+
+  it('has no exposure, volatility or CAGR for an empty curve', () => {
+    expect(computeMetrics({ capital: 100, equity: new Float64Array(0), trades: [], barsInMarket: 0, barsPerYear: 252 })).toMatchObject({
+      exposure: null,
+      annualVolatility: null,
+      cagr: null,
+      totalReturn: 0,
     });
   });
 
