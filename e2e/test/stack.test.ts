@@ -1,29 +1,15 @@
-import { createTestContext, scrapeHeaders, type TestContext } from '@meridian/service/testing';
+import { scrapeHeaders } from '@meridian/service/testing';
 import { parsePrometheusText, sampleValue } from '@meridian/telemetry/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningStack } from '@meridian/tools/stack/processes';
-import { createKeyWithCli, startStack, stackEnv } from './stack.js';
+import { describe, expect, it } from 'vitest';
+import { stackForFile } from './stack.js';
 
-let ctx: TestContext;
-let stack: RunningStack;
-let url: (service: string) => string;
-let auth: Record<string, string>;
-
-beforeAll(async () => {
-  ctx = await createTestContext({ emptyDatabase: true });
-  const env = await stackEnv(ctx);
-  ({ stack, url } = await startStack(env));
-  auth = { authorization: `Bearer ${createKeyWithCli(env, 'e2e', 'read,write,admin').trim()}` };
-});
-afterAll(async () => {
-  await stack?.stop();
-  await ctx.cleanup();
-});
+const file = stackForFile('e2e', 'read,write,admin');
+const url = (service: string) => file.url(service);
 
 describe('the built stack', () => {
   it.each(['gateway', 'signals', 'backtest', 'monitor'])('%s is live and ready with Postgres and Redis reported', async (service) => {
     expect((await fetch(`${url(service)}/health/live`)).status).toBe(200);
-    const ready = await fetch(`${url(service)}/health/ready`, { headers: scrapeHeaders(ctx.config('gateway')) });
+    const ready = await fetch(`${url(service)}/health/ready`, { headers: scrapeHeaders(file.ctx.config('gateway')) });
     expect(ready.status).toBe(200);
     expect(((await ready.json()) as { checks: unknown }).checks).toMatchObject({ postgres: { status: 'up' }, redis: { status: 'up' } });
   });
@@ -31,23 +17,23 @@ describe('the built stack', () => {
   it('reaches signals through the gateway', async () => {
     const created = await fetch(`${url('gateway')}/v1/instruments`, {
       method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json' },
+      headers: { ...file.auth, 'content-type': 'application/json' },
       body: JSON.stringify({ symbol: 'E2E', name: 'End to end' }),
     });
     expect(created.status).toBe(201);
-    const res = await fetch(`${url('gateway')}/v1/instruments/E2E`, { headers: auth });
+    const res = await fetch(`${url('gateway')}/v1/instruments/E2E`, { headers: file.auth });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ symbol: 'E2E', name: 'End to end' });
   });
 
   it('reaches backtest through the gateway', async () => {
-    const res = await fetch(`${url('gateway')}/v1/strategies`, { headers: auth });
+    const res = await fetch(`${url('gateway')}/v1/strategies`, { headers: file.auth });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ items: [] });
   });
 
   it('reaches monitor through the gateway, which sees every service ready', async () => {
-    const res = await fetch(`${url('gateway')}/v1/monitor/services`, { headers: auth });
+    const res = await fetch(`${url('gateway')}/v1/monitor/services`, { headers: file.auth });
     expect(res.status).toBe(200);
     const { services } = (await res.json()) as { services: { name: string; status: string }[] };
     expect(services.map((s) => `${s.name}:${s.status}`).sort()).toEqual([
@@ -64,7 +50,7 @@ describe('the built stack', () => {
   });
 
   it('aggregates readiness at GET /health on the gateway', async () => {
-    const res = await fetch(`${url('gateway')}/health`, { headers: scrapeHeaders(ctx.config('gateway')) });
+    const res = await fetch(`${url('gateway')}/health`, { headers: scrapeHeaders(file.ctx.config('gateway')) });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { services: unknown[] }).services).toHaveLength(3);
   });
@@ -76,7 +62,7 @@ describe('the built stack', () => {
     ['monitor', '/v1/monitor/services', '/v1/monitor/services', '/v1/monitor/*'],
   ])('%s and the gateway count, on their own /metrics, the requests made through the gateway', async (service, path, route, gatewayRoute) => {
     const requests = async (name: string, template: string) => {
-      const res = await fetch(`${url(name)}/metrics`, { headers: scrapeHeaders(ctx.config('gateway')) });
+      const res = await fetch(`${url(name)}/metrics`, { headers: scrapeHeaders(file.ctx.config('gateway')) });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
       const samples = parsePrometheusText(await res.text());
@@ -85,7 +71,7 @@ describe('the built stack', () => {
     };
     const counts = async () => ({ service: await requests(service, route), gateway: await requests('gateway', gatewayRoute) });
     const before = await counts();
-    for (let i = 0; i < 3; i++) expect((await fetch(`${url('gateway')}${path}`, { headers: auth })).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await fetch(`${url('gateway')}${path}`, { headers: file.auth })).status).toBe(200);
     expect(await counts()).toEqual({ service: before.service + 3, gateway: before.gateway + 3 });
   });
 });

@@ -2,7 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { SERVICE_NAMES } from '@meridian/config';
 import { migrate } from '@meridian/db/migrate';
-import { freePort, type TestContext } from '@meridian/service/testing';
+import { createTestContext, freePort, type TestContext } from '@meridian/service/testing';
+import { afterAll, beforeAll } from 'vitest';
 import { builtProcesses, type RunningStack, startProcesses, waitLive } from '@meridian/tools/stack/processes';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -51,3 +52,32 @@ export function createKeyWithCli(env: Record<string, string>, tenant: string, sc
   if (result.status !== 0) throw new Error(`keys create failed: ${result.stderr}`);
   return result.stdout;
 }
+
+export interface FileStack {
+  ctx: TestContext;
+  env: Record<string, string>;
+  stack: RunningStack;
+  url: (service: string) => string;
+  /** `Authorization: Bearer <key>` for a key of the file's tenant and scopes. */
+  auth: Record<string, string>;
+}
+
+/**
+ * A stack of `services` for one test file: started with its own empty database before the file's
+ * tests, with an API key for `tenant` holding `scopes`, and stopped after them.
+ */
+export function stackForFile(tenant: string, scopes: string, services: readonly string[] = SERVICE_NAMES): FileStack {
+  const file = {} as FileStack;
+  beforeAll(async () => {
+    file.ctx = await createTestContext({ emptyDatabase: true });
+    file.env = await stackEnv(file.ctx);
+    ({ stack: file.stack, url: file.url } = await startStack(file.env, services));
+    file.auth = { authorization: `Bearer ${createKeyWithCli(file.env, tenant, scopes).trim()}` };
+  });
+  afterAll(async () => {
+    await file.stack?.stop();
+    await file.ctx?.cleanup();
+  });
+  return file;
+}
+
