@@ -42,7 +42,7 @@ export interface ServiceOptions extends AppOptions {
 }
 
 /** A client's X-Request-Id is kept only when it is this plain; otherwise the request gets its own. */
-export const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** Fastify as every Meridian process makes it: its logging, request ids, validation and closing. */
 export function createFastify(config: Config, options: { name?: string; bodyLimit?: number; rewriteUrl?: FastifyServerOptions['rewriteUrl'] } = {}): Service {
