@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeMetrics, parseBacktestConfig, runBacktest } from '../src/index.js';
-import { ohlc } from './helpers.js';
+import { ohlc, targets } from './helpers.js';
 
-const targets = (...t: number[]) => Int8Array.from(t);
 const short = (extra: Record<string, unknown>) => parseBacktestConfig({ direction: 'long-short', sizing: { mode: 'units', units: 1 }, ...extra });
 
 describe('a short position', () => {

@@ -1,8 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { backtest, computeMetrics, equityReturns, parseBacktestConfig, parseRuleSpec, runBacktest, RuleSpecError, sliceSeries } from '../src/index.js';
-import { ohlc, randomBars } from './helpers.js';
+import { ohlc, randomBars, targets } from './helpers.js';
 
-const targets = (...t: number[]) => Int8Array.from(t);
 
 describe('backtest engine', () => {
   it("fills a target at the next bar's open, with slippage and fees on both fills", () => {

@@ -69,3 +69,7 @@ export function firstFiniteIndex(values: Float64Array): number {
   const i = values.findIndex((v) => Number.isFinite(v));
   return i === -1 ? values.length : i;
 }
+
+/** A rule's targets, one per bar, as the engine takes them. */
+export const targets = (...t: number[]): Int8Array => Int8Array.from(t);
+
