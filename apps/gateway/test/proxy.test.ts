@@ -53,6 +53,10 @@ function inFlight() {
 const upload = inFlight();
 const download = inFlight();
 
+/** What the fake SSE route has written, and the gate that holds its later events back until opened. */
+let openSseGate: () => void = () => undefined;
+const sse = { written: 0, gate: new Promise<void>((resolve) => (openSseGate = resolve)) };
+
 function fakeService(secret: string): FastifyInstance {
   const app = Fastify();
   app.addContentTypeParser('text/csv', (_req, payload, done) => {
@@ -74,19 +78,18 @@ function fakeService(secret: string): FastifyInstance {
   });
   app.get('/v1/strategies', async () => ({ from: 'backtest' }));
   app.post('/v1/monitor/echo', async (request) => ({ got: request.body, signedBody: verifyInternal(secret, request.method, request.url, request.headers[INTERNAL_HEADER] as string)?.body }));
-  // Three events 150 ms apart, as a job's progress stream sends them.
+  // A job's progress stream: the first event, then the rest only once the test lets it go on.
   app.get('/v1/jobs/j1/events', (_request, reply) => {
     reply.hijack();
     reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    let n = 0;
-    const timer = setInterval(() => {
-      n++;
-      reply.raw.write(`id: ${n}\nevent: ${n === 3 ? 'completed' : 'progress'}\ndata: {"progress":${n * 33}}\n\n`);
-      if (n === 3) {
-        clearInterval(timer);
-        reply.raw.end();
-      }
-    }, 150);
+    const event = (n: number) => `id: ${n}\nevent: ${n === 3 ? 'completed' : 'progress'}\ndata: {"progress":${n * 33}}\n\n`;
+    reply.raw.write(event(1));
+    sse.written = 1;
+    void sse.gate.then(() => {
+      reply.raw.write(event(2));
+      reply.raw.end(event(3));
+      sse.written = 3;
+    });
   });
   app.post('/v1/bars', async (request, reply) => reply.code(201).send({ received: request.body }));
   app.get<{ Querystring: { mb?: string } }>('/v1/bars/stream', async (request, reply) => {
@@ -122,19 +125,20 @@ afterAll(async () => {
 
 describe('the gateway proxy', () => {
   it('streams Server-Sent Events through as they are sent, not when the stream ends', async () => {
-    const started = Date.now();
     const res = await fetch(`${gatewayUrl}/v1/jobs/j1/events`, { headers: bearer(key) });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
-    const arrivals: { at: number; text: string }[] = [];
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     const decoder = new TextDecoder();
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) arrivals.push({ at: Date.now() - started, text: decoder.decode(chunk) });
-    const text = arrivals.map((a) => a.text).join('');
+    let text = '';
+    // The first event arrives while the service holds the others back: a gateway that waited
+    // for the end of the stream would never deliver it, and this read would not return.
+    while (!text.includes('id: 1')) text += decoder.decode((await reader.read()).value);
+    expect(sse.written).toBe(1);
+    openSseGate();
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += decoder.decode(chunk.value);
     expect(text.match(/^id: \d+$/gm)).toEqual(['id: 1', 'id: 2', 'id: 3']);
     expect(text).toContain('event: completed');
-    // The first event reached the client well before the last one was even written.
-    const first = arrivals.find((a) => a.text.includes('id: 1'));
-    expect(first?.at).toBeLessThan((arrivals.at(-1)?.at ?? 0) - 200);
   });
 
   it('compresses an answer the service sent uncompressed, when the client accepts it', async () => {
