@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { loadConfig, SERVICE_NAMES } from '@meridian/config';
 import { migrate } from '@meridian/db/migrate';
 import { loadDemoData } from '../data/demo.js';
-import { ensureDemoKey, ensureStackSecret } from './demo-key.js';
+import { ensureDemoKey } from './demo-key.js';
+import { ensureStackSecret } from './secrets.js';
 import { builtProcesses, startProcesses, waitLive } from './processes.js';
 import { ensureDatabase, ensureServices, StackError } from './services.js';
 

@@ -1,5 +1,5 @@
 import type { Service } from '@meridian/service';
-import { createTestContext, signedHeaders, type TestContext } from '@meridian/service/testing';
+import { createTestContext, signedRequest, type TestContext } from '@meridian/service/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 
@@ -7,9 +7,7 @@ let ctx: TestContext;
 let app: Service;
 
 function call(tenant: string, method: 'GET' | 'POST', url: string, payload?: object) {
-  const body = payload === undefined ? undefined : JSON.stringify(payload);
-  const headers = { ...signedHeaders(app.config, method, url, { tenant, keyId: 'k' }, body), ...(body ? { 'content-type': 'application/json' } : {}) };
-  return app.inject({ method, url, payload: body, headers });
+  return app.inject(signedRequest(app.config, method, url, { payload, caller: { tenant, keyId: 'k' } }));
 }
 
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import type { Service } from '@meridian/service';
-import { createTestContext, signedHeaders, type TestContext } from '@meridian/service/testing';
+import { createTestContext, signedRequest, type TestContext } from '@meridian/service/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
@@ -12,9 +12,7 @@ let db: pg.Client;
 const ingested: string[] = [];
 
 function call(method: 'GET' | 'POST', url: string, options: { payload?: string | object; headers?: Record<string, string> } = {}) {
-  const body = options.payload === undefined || typeof options.payload === 'string' ? options.payload : JSON.stringify(options.payload);
-  const json = body !== undefined && typeof options.payload !== 'string' ? { 'content-type': 'application/json' } : {};
-  return app.inject({ method, url, payload: body, headers: { ...signedHeaders(app.config, method, url, undefined, body), ...json, ...options.headers } });
+  return app.inject(signedRequest(app.config, method, url, options));
 }
 
 function upload(symbol: string, body: string, type = 'text/csv', interval = '1d') {

@@ -1,5 +1,5 @@
 import type { Service } from '@meridian/service';
-import { signedHeaders } from '@meridian/service/testing';
+import { signedRequest } from '@meridian/service/testing';
 import { type BarLike, toSeries } from '@meridian/market';
 
 /** A bar as the API answers it. */
@@ -39,11 +39,8 @@ export const seriesOf = (bars: readonly DailyBar[]) => toSeries(bars);
 
 /** Calls the service as the gateway would, with the signed internal header. */
 export function caller(app: Service) {
-  return (method: 'GET' | 'POST', url: string, options: { payload?: string | object; headers?: Record<string, string> } = {}) => {
-    const body = options.payload === undefined || typeof options.payload === 'string' ? options.payload : JSON.stringify(options.payload);
-    const json = body !== undefined && typeof options.payload !== 'string' ? { 'content-type': 'application/json' } : {};
-    return app.inject({ method, url, payload: body, headers: { ...signedHeaders(app.config, method, url, undefined, body), ...json, ...options.headers } });
-  };
+  return (method: 'GET' | 'POST', url: string, options: { payload?: string | object; headers?: Record<string, string> } = {}) =>
+    app.inject(signedRequest(app.config, method, url, options));
 }
 
 export async function loadSymbol(app: Service, symbol: string, bars: readonly DailyBar[]): Promise<void> {

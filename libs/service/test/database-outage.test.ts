@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createService } from '../src/index.js';
-import { DatabaseOutage } from '../src/plugins/pools.js';
+import { DatabaseOutage } from '../src/database-outage.js';
 import { createTestContext, signedHeaders, type TestContext } from '../src/testing/index.js';
 
 let ctx: TestContext;

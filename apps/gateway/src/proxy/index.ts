@@ -63,19 +63,28 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return { streamed, limit };
   }
 
-  /** The whole body of a request on a route that takes no streamed upload, at most `limit` bytes. */
+  /** The whole body of a request on a route that takes no streamed upload, at most `limit` bytes; `callback` is called once. */
   function readBody(request: FastifyRequest, limit: number, callback: (error: Error | null, body: Buffer) => void): void {
+    const raw = request.raw;
     const chunks: Buffer[] = [];
     let length = 0;
-    request.raw.on('data', (chunk: Buffer) => {
+    let done = false;
+    // The error listener stays: a socket error after the body was read must not go unhandled.
+    const finish = (error: Error | null) => {
+      if (done) return;
+      done = true;
+      raw.off('data', onData).off('end', onEnd);
+      callback(error, error ? Buffer.alloc(0) : Buffer.concat(chunks, length));
+    };
+    const onData = (chunk: Buffer) => {
       length += chunk.length;
-      if (length > limit) {
-        request.raw.removeAllListeners('data').removeAllListeners('end').resume();
-        callback(tooLarge(`more than ${limit}`, limit), Buffer.alloc(0));
-      } else chunks.push(chunk);
-    });
-    request.raw.once('error', (error) => callback(error, Buffer.alloc(0)));
-    request.raw.once('end', () => callback(null, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+      if (length <= limit) return void chunks.push(chunk);
+      // Drained, not kept: the client gets its 413 without the connection being cut.
+      raw.resume();
+      finish(tooLarge(`more than ${limit}`, limit));
+    };
+    const onEnd = () => finish(null);
+    raw.on('data', onData).on('end', onEnd).on('error', finish);
   }
 
   // Callbacks rather than promises from here to the reply: each promise on this path is an

@@ -76,8 +76,21 @@ export function signedHeaders(config: Config, method: string, url: string, calle
   return { [INTERNAL_HEADER]: signInternal(config.internalSecret, method, url, caller, { body }) };
 }
 
-/** A JSON body as the test sends it: serialised once, so that what is signed is what is sent. */
-export const jsonBody = (payload: unknown): string => JSON.stringify(payload);
+/**
+ * `inject` options for a call made as the gateway would make it: an object payload is sent as
+ * JSON, serialised once so that the bytes signed are the bytes sent; a string is sent as it is.
+ */
+export function signedRequest(
+  config: Config,
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  url: string,
+  options: { payload?: string | object; headers?: Record<string, string>; caller?: Caller } = {},
+): { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; url: string; payload: string | undefined; headers: Record<string, string> } {
+  const { payload, caller } = options;
+  const body = payload === undefined || typeof payload === 'string' ? payload : JSON.stringify(payload);
+  const json: Record<string, string> = typeof payload === 'object' ? { 'content-type': 'application/json' } : {};
+  return { method, url, payload: body, headers: { ...signedHeaders(config, method, url, caller, body), ...json, ...options.headers } };
+}
 
 /** A port nothing listens on right now: for a service that is down, or one a test starts later. */
 export async function freePort(): Promise<number> {
