@@ -99,9 +99,9 @@ function installedVersion(name: string): string {
   return (JSON.parse(readFileSync(requireFromApp.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
 }
 
-// Loaded by name at run time (pino transports), so no import shows them to esbuild.
-const LOADED_BY_NAME = ['pino-pretty'];
-for (const name of LOADED_BY_NAME) externals.add(name);
+// Loaded by name at run time (pino transports, files served from a package), so no import shows them to esbuild.
+const LOADED_BY_NAME: Record<string, string[]> = { '*': ['pino-pretty'], backtest: ['uplot'] };
+for (const name of [...(LOADED_BY_NAME['*'] ?? []), ...(LOADED_BY_NAME[app] ?? [])]) externals.add(name);
 const builtins = new Set((await import('node:module')).builtinModules);
 const dependencies = Object.fromEntries(
   [...externals].filter((name) => !builtins.has(name)).sort().map((name) => [name, installedVersion(name)]),

@@ -6,6 +6,7 @@ import { proxyRoutes } from './proxy/index.js';
 import { rateLimits } from './rate-limit/index.js';
 import { refuseBadTargets, rewriteTarget } from './request-target/index.js';
 import { aggregateHealth } from './routes/health.js';
+import { linkRoutes } from './routes/links.js';
 import { securityHeaders } from './security-headers.js';
 
 /** The gateway without a listener: main.ts listens, tests inject or listen on port 0. */
@@ -17,6 +18,7 @@ export async function buildApp(options: AppOptions): Promise<Service> {
   await app.register(apiKeyAuth);
   await app.register(rateLimits);
   await app.register(aggregateHealth);
+  await app.register(linkRoutes);
   await app.register(mergedOpenApi);
   await app.register(proxyRoutes);
   return app;

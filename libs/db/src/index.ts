@@ -1,7 +1,21 @@
 export { createPools, type OwnPools, poolOptions, type Pools } from './pools.js';
 export { isDatabaseUnavailable } from './unavailable.js';
 export { InstrumentRepository, type InstrumentRow, type NewInstrumentRow } from './repositories/instruments.js';
-export { StrategyRepository, type StrategyRow } from './repositories/strategies.js';
+export { StrategyRepository, type DeleteOutcome, type StrategyFields, type StrategyQuery, type StrategyRow } from './repositories/strategies.js';
+export { FINISHED, runJobId, RunStates, type RunState } from './repositories/runs.js';
+export {
+  BACKTEST_SORTS,
+  BacktestRepository,
+  type BacktestOutcome,
+  type BacktestQuery,
+  type BacktestRow,
+  type BacktestSort,
+  type NewBacktest,
+  type StoredTrade,
+  type TradeRow,
+} from './repositories/backtests.js';
+export { StudyRepository, type NewStudy, type StudyKind, type StudyRow } from './repositories/studies.js';
+export { CursorError, decodeCursor, encodeCursor } from './keyset.js';
 export { ApiKeyRepository, type ApiKeyRow, type Scope } from './repositories/api-keys.js';
 export { ingestBars, IngestRejected, type IngestCounts, type IngestRequest } from './bars/ingest.js';
 export { type BarFormat, type Rejection } from './bars/parse.js';

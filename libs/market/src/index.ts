@@ -15,3 +15,21 @@ export { computeMetrics, equityReturns, type Metrics } from './backtest/metrics.
 export { expandGrid, MAX_GRID, walkForward, type ParamSet, type ParamValues, type WalkForwardOptions, type WalkForwardSplit } from './backtest/grid.js';
 export { covariance, ledoitWolf, type Matrix, type Shrunk } from './portfolio/covariance.js';
 export { equalRiskContribution, maximumSharpe, minimumVariance, riskContributions, type WeightOptions } from './portfolio/weights.js';
+export {
+  applyParams,
+  compareObjective,
+  OBJECTIVES,
+  objectiveOf,
+  rankRuns,
+  runParamSets,
+  validateWalkForward,
+  warmupBars,
+  type Objective,
+  type ParamRun,
+  type SweepOptions,
+  type ValidationOptions,
+  type ValidationResult,
+  type ValidationSplit,
+} from './backtest/research.js';
+export { evaluateGates, GATE_METRICS, GatesSchema, type GateMetric, type GateReport, type Gates, type GateVerdict } from './backtest/gates.js';
+export { rebalancedEquity, type RebalancePeriod } from './portfolio/rebalance.js';

@@ -12,6 +12,14 @@ export const QUEUES = {
   signalsSymbol: 'signals.symbol',
   /** Refresh of the rollup views after an ingest. */
   barsRollup: 'bars.rollup',
+  /** One backtest: bars, the engine, the result written once. */
+  backtestRun: 'backtest.run',
+  /** One parameter sweep: waits for its chunks, then ranks them. */
+  backtestSweep: 'backtest.sweep',
+  /** One chunk of a sweep's parameter sets. */
+  backtestSweepChunk: 'backtest.sweep-chunk',
+  /** One walk-forward validation. */
+  backtestValidate: 'backtest.validate',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -41,6 +49,14 @@ export function queueConnection(config: Config, role: 'worker' | 'producer'): Re
     // ioredis reconnects; health checks and failed commands report the outage.
   });
   return redis;
+}
+
+/**
+ * Worker settings every Meridian worker shares: the queue prefix, trace context, and the lock
+ * after which a job whose worker died is taken over (checked as often as the lock lasts).
+ */
+export function workerDefaults(config: Config, connection: ConnectionOptions) {
+  return { connection, prefix: bullPrefix(config), telemetry: queueTelemetry, lockDuration: config.queue.lockMs, stalledInterval: config.queue.lockMs };
 }
 
 /** Retries with exponential backoff for transient errors, and finished jobs removed by age. */

@@ -1,11 +1,13 @@
 export { createService, createFastify, registerProcessParts, type AppOptions, type ProcessParts, type ServiceOptions } from './service.js';
 export { addQueueWorkers, createWorkerProcess, workerListener, type WorkerProcessOptions } from './worker-process.js';
 export { BROTLI_QUALITY, COMPRESS_FROM_BYTES, type Encoding, preferredEncoding } from './encoding.js';
+export { streamProgress, type ProgressStream } from './sse.js';
 export { runService, main, type Listener } from './run.js';
 export { HttpProblem, problem, sendProblem, PROBLEM_CONTENT_TYPE, type ProblemDocument } from './problem.js';
 export { createRedis, pingRedis, type RedisOptions } from './redis.js';
 export type { ReadinessCheck } from './plugins/health.js';
 export type { Service } from './types.js';
+export { DEFAULT_LINK_TTL_S, LINK_PARAM, linkGrants, parseLinkToken, signLink, type LinkToken } from './links.js';
 export { bodyDigest, INTERNAL_HEADER, signInternal, verifyInternal, type BodyDigest, type Caller } from './signature.js';
 export { probeServices, type ProbeResult } from './probe.js';
 export { createCache } from './plugins/cache.js';

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { ApiKeyRepository } from '@meridian/db';
-import { HttpProblem } from '@meridian/service';
+import { HttpProblem, LINK_PARAM, linkGrants, parseLinkToken } from '@meridian/service';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -22,6 +22,13 @@ function presentedKey(request: FastifyRequest): string | undefined {
   }
   const header = request.headers['x-api-key'];
   return typeof header === 'string' ? header : undefined;
+}
+
+/** The `link` query parameter's value, when the target has one. */
+function linkParameter(url: string): string | undefined {
+  const queryAt = url.indexOf('?');
+  if (queryAt === -1) return undefined;
+  return new URLSearchParams(url.slice(queryAt + 1)).get(LINK_PARAM) ?? undefined;
 }
 
 function unauthenticated(reply: FastifyReply, detail: string): HttpProblem {
@@ -58,10 +65,29 @@ export const apiKeyAuth: FastifyPluginAsyncTypebox = fp(async (app) => {
     return undefined;
   }
 
+  // A signed link (POST /v1/links) instead of a key: GET only, its key alive, its path matching.
+  async function followLink(request: FastifyRequest, reply: FastifyReply, link: string): Promise<HttpProblem | undefined> {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return unauthenticated(reply, 'A signed link grants GET only. Send an API key for anything else.');
+    const token = parseLinkToken(link);
+    if (!token) return unauthenticated(reply, 'The link is malformed: copy it whole, or ask for a new one with POST /v1/links.');
+    const entry = await keys.lookup(token.keyId);
+    if (!entry || entry.revoked) return unauthenticated(reply, 'The key this link was made with is revoked or unknown. Ask for a new link.');
+    const verdict = linkGrants(app.config.internalSecret, token, entry.tenant, request.url.split('?')[0] as string);
+    if (verdict === 'expired') return unauthenticated(reply, 'The link has expired. Ask for a new one with POST /v1/links.');
+    if (verdict !== 'ok' || !entry.scopes.includes('read')) return unauthenticated(reply, 'The link is not valid for this page.');
+    request.caller = { tenant: entry.tenant, keyId: entry.prefix };
+    return undefined;
+  }
+
   // A callback hook: a key this process holds in memory (nearly every request) is checked
   // without creating a promise; only a look-up through Redis or the database waits.
   app.addHook('onRequest', (request, reply, done) => {
     if (isPublic(request.url)) return done();
+    const link = linkParameter(request.url);
+    if (link !== undefined && presentedKey(request) === undefined) {
+      followLink(request, reply, link).then(done, done);
+      return;
+    }
     const key = presented(request, reply);
     if (key instanceof HttpProblem) return done(key);
     const cached = keys.cached(key.prefix);

@@ -9,7 +9,8 @@ const ADMIN_WRITES = /^\/v1\/(monitor|instruments|bars)(\/|\?|;|$)/;
  */
 export function requiredScope(method: string, url: string): Scope {
   const reads = method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
-  if (reads) return 'read';
+  // A link grants only what its maker may read.
+  if (reads || /^\/v1\/links(\?|$)/.test(url)) return 'read';
   return ADMIN_WRITES.test(url) ? 'admin' : 'write';
 }
 

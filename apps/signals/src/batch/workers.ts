@@ -1,5 +1,5 @@
 import type { Config } from '@meridian/config';
-import { bullPrefix, QUEUES, queueConnection, queueTelemetry } from '@meridian/queue';
+import { QUEUES, queueConnection, workerDefaults } from '@meridian/queue';
 import { addQueueWorkers, createWorkerProcess, type Service } from '@meridian/service';
 import { type Job, Worker } from 'bullmq';
 import { MarketData } from '../market-data.js';
@@ -28,7 +28,7 @@ export async function buildWorker(config: Config, options: WorkerOptions = {}): 
   const market = new MarketData(app.db, app.cache);
   const deps: ProcessDeps = { db: app.db, market, results: new SignalResults(app.db, app.cache, market) };
   const connection = queueConnection(config, 'worker');
-  const shared = { connection, prefix: bullPrefix(config), concurrency: config.queue.concurrency, telemetry: queueTelemetry };
+  const shared = { ...workerDefaults(config, connection), concurrency: config.queue.concurrency };
   const limiter = config.queue.rateMax > 0 ? { limiter: { max: config.queue.rateMax, duration: config.queue.rateDurationMs } } : {};
   const step = options.processSymbol ?? processSymbol;
   const workers = [

@@ -75,13 +75,13 @@ export function rollupsFrom(interval: Interval): Relation[] {
 export class BarRepository {
   constructor(private readonly read: pg.Pool) {}
 
-  /** One page in time order, strictly after `after` (epoch ms) when given: keyset pagination. */
   /** Uploaded bars when there are any, else the rollup view for the interval, if it has one. */
   async relation(instrumentId: number, interval: Interval): Promise<Relation> {
     const rollup = (ROLLUPS as Partial<Record<Interval, { view: Relation }>>)[interval];
     return rollup && !(await this.any(instrumentId, interval)) ? rollup.view : 'bars';
   }
 
+  /** One page in time order, strictly after `after` (epoch ms) when given: keyset pagination. */
   async page(range: BarRange, options: { after?: number | undefined; limit: number }): Promise<BarRow[]> {
     const from = Math.max(range.from ?? MIN_MS, options.after === undefined ? MIN_MS : options.after + 1);
     const relation = await this.relation(range.instrumentId, range.interval);
@@ -121,6 +121,19 @@ export class BarRepository {
     }
     client.release();
     return barColumnsFromBinaryCopy(Buffer.concat(chunks));
+  }
+
+  /** How many bars the range holds: checked before a job is queued for them. */
+  async count(range: BarRange): Promise<number> {
+    const relation = await this.relation(range.instrumentId, range.interval);
+    const { rows } = await this.read.query<{ count: number }>({
+      name: `bars.count.${relation}`,
+      text: `SELECT count(*)::int AS count FROM ${relation}
+             WHERE instrument_id = $1 AND interval = $2
+               AND ts BETWEEN timestamptz 'epoch' + $3::bigint * interval '1 millisecond' AND timestamptz 'epoch' + $4::bigint * interval '1 millisecond'`,
+      values: [range.instrumentId, range.interval, range.from ?? MIN_MS, range.to ?? MAX_MS],
+    });
+    return rows[0]?.count ?? 0;
   }
 
   /** Whether any bar of the instrument and interval exists. */

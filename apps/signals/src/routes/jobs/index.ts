@@ -1,11 +1,8 @@
 import { JobStatus, Problem } from '@meridian/contracts';
-import { HttpProblem } from '@meridian/service';
+import { HttpProblem, streamProgress } from '@meridian/service';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { BatchJobs, JobView } from '../../batch/jobs.js';
-
-const POLL_MS = 200;
-const HEARTBEAT_MS = 15_000;
 
 export const jobRoutes: FastifyPluginAsyncTypebox<{ batches: BatchJobs }> = async (app, { batches }) => {
   async function find(tenant: string, id: string): Promise<JobView> {
@@ -34,52 +31,13 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ batches: BatchJobs }> = asyn
     },
   }, async (request, reply) => {
     const tenant = request.caller.tenant;
-    let view = await find(tenant, request.params.id);
-    reply.hijack();
-    const out = reply.raw;
-    out.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-request-id': request.id,
-      // Proxies (nginx) otherwise buffer the stream.
-      'x-accel-buffering': 'no',
+    const first = await find(tenant, request.params.id);
+    await streamProgress(request, reply, first, {
+      read: () => batches.status(tenant, request.params.id),
+      fingerprint: (view) => `${view.state}:${view.progress}:${view.counts.done}:${view.counts.failed}`,
+      final: (view) => (view.state === 'completed' || view.state === 'failed' ? view.state : undefined),
+      // Progress reported while children finish can only rise; a late read must not step back.
+      merge: (next, previous) => ({ ...next, progress: Math.max(next.progress, previous.progress) }),
     });
-    let closed = false;
-    request.raw.on('close', () => {
-      closed = true;
-    });
-    let sequence = 0;
-    let last = '';
-    let lastWrite = Date.now();
-    const send = (event: string, data: JobView) => {
-      out.write(`id: ${++sequence}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      lastWrite = Date.now();
-    };
-    try {
-      while (!closed) {
-        const fingerprint = `${view.state}:${view.progress}:${view.counts.done}:${view.counts.failed}`;
-        if (view.state === 'completed' || view.state === 'failed') {
-          send(view.state, view);
-          break;
-        }
-        if (fingerprint !== last) {
-          send('progress', view);
-          last = fingerprint;
-        } else if (Date.now() - lastWrite > HEARTBEAT_MS) {
-          out.write(': keep-alive\n\n');
-          lastWrite = Date.now();
-        }
-        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-        const next = await batches.status(tenant, request.params.id);
-        if (!next) break;
-        // Progress reported while children finish can only rise; a late read must not step back.
-        view = { ...next, progress: Math.max(next.progress, view.progress) };
-      }
-    } catch (error) {
-      request.log.warn({ err: (error as Error).message }, 'job event stream stopped');
-    } finally {
-      out.end();
-    }
   });
 };

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import {
+  applyParams,
+  backtest,
+  evaluateGates,
+  expandGrid,
+  parseRuleSpec,
+  rankRuns,
+  rebalancedEquity,
+  runParamSets,
+  validateWalkForward,
+  warmupBars,
+  type BarSeries,
+  type Metrics,
+} from '../src/index.js';
+import { randomBars } from './helpers.js';
+
+const grid = expandGrid({ fast: [3, 5, 8, 13], slow: [21, 34, 55] });
+const base = { type: 'ma-cross', fast: 10, slow: 50 };
+
+describe('warm-up', () => {
+  it('is the bars each rule needs before it can take a side, the longest leg for a combinator', () => {
+    expect(warmupBars(parseRuleSpec({ type: 'ma-cross', fast: 5, slow: 40 }))).toBe(40);
+    expect(warmupBars(parseRuleSpec({ type: 'macd-cross' }))).toBe(26 + 9 - 1);
+    expect(warmupBars(parseRuleSpec({ type: 'rsi-reversion', period: 10 }))).toBe(11);
+    expect(warmupBars(parseRuleSpec({ type: 'seasonality', minYears: 2 }), 252)).toBe(504);
+    expect(warmupBars(parseRuleSpec({ type: 'all', rules: [{ type: 'momentum', period: 90 }, { type: 'bollinger', period: 20 }] }))).toBe(91);
+  });
+
+  it('matches the first bar a rule can leave flat on', () => {
+    const series = randomBars(400, 3);
+    const spec = parseRuleSpec({ type: 'ma-cross', fast: 5, slow: 30 });
+    const first = backtest(series, spec).events[0]?.index ?? -1;
+    expect(first).toBeGreaterThanOrEqual(warmupBars(spec) - 1);
+  });
+});
+
+describe('parameter sets', () => {
+  it('sets paths inside combinators and validates the result', () => {
+    const spec = { type: 'all', rules: [{ type: 'momentum' }, { type: 'ma-cross' }] };
+    expect(applyParams(spec, { 'rules.0.period': 7, 'rules.1.fast': 3 })).toMatchObject({ rules: [{ period: 7 }, { fast: 3, slow: 50 }] });
+    expect(() => applyParams(spec, { 'rules.5.period': 7 })).toThrow(/nothing at "rules.5.period"/);
+    expect(() => applyParams(base, { fast: 60 })).toThrow(/fast: must be less than slow/);
+  });
+
+  it('ranks exactly as a brute-force loop over the engine does, invalid sets last', () => {
+    const series = randomBars(1500, 11);
+    const withInvalid = [...grid, { fast: 40, slow: 21 }];
+    const ranked = rankRuns(runParamSets(series, base, withInvalid, {}, { objective: 'sharpe' }));
+    const brute = withInvalid
+      .map((params, index) => {
+        const valid = params.fast < params.slow;
+        const sharpe = valid ? backtest(series, parseRuleSpec({ ...base, ...params })).metrics.sharpe : null;
+        return { index, sharpe };
+      })
+      .sort((a, b) => (a.sharpe === null ? 1 : b.sharpe === null ? -1 : b.sharpe - a.sharpe || a.index - b.index));
+    expect(ranked.map((r) => r.index)).toEqual(brute.map((b) => b.index));
+    expect(ranked.at(-1)).toMatchObject({ index: grid.length, objective: null, metrics: null, invalid: expect.stringMatching(/less than slow/) });
+  });
+
+  it('gives no objective to a run with fewer trades than asked for', () => {
+    const series = randomBars(600, 5);
+    const [run] = runParamSets(series, base, [{ fast: 5, slow: 21 }], {}, { objective: 'cagr', minTrades: 10_000 });
+    expect(run?.metrics?.tradeCount).toBeGreaterThan(0);
+    expect(run?.objective).toBeNull();
+  });
+});
+
+/** The same bars, with everything from `from` on replaced by a wild path. */
+function scrambledFrom(series: BarSeries, from: number): BarSeries {
+  const copy = { ts: series.ts.slice(), open: series.open.slice(), high: series.high.slice(), low: series.low.slice(), close: series.close.slice(), volume: series.volume.slice() };
+  for (let i = from; i < copy.close.length; i++) {
+    const price = 50 + 40 * Math.sin(i * 1.7);
+    copy.open[i] = price;
+    copy.close[i] = price * 1.01;
+    copy.high[i] = price * 1.05;
+    copy.low[i] = price * 0.95;
+  }
+  return copy;
+}
+
+describe('walk-forward validation', () => {
+  const series = randomBars(1200, 21);
+  const options = { objective: 'sharpe' as const, mode: 'rolling' as const, inSample: 400, outOfSample: 200 };
+
+  it('never lets an out-of-sample bar into the in-sample choice', () => {
+    const result = validateWalkForward(series, base, grid, {}, options);
+    expect(result.splits).toHaveLength(4);
+    for (const [n, split] of result.splits.entries()) {
+      // Change every bar from this split's out-of-sample window on: its winner must not move.
+      const oosStart = 400 + n * 200;
+      const other = validateWalkForward(scrambledFrom(series, oosStart), base, grid, {}, options);
+      expect(other.splits[n]?.params).toEqual(split.params);
+      expect(other.splits[n]?.inSampleObjective).toBe(split.inSampleObjective);
+    }
+  });
+
+  it('chains the out-of-sample windows into one curve and compares it with the in-sample promise', () => {
+    const result = validateWalkForward(series, base, grid, {}, { ...options, mode: 'anchored' });
+    expect(result.equity.ts).toEqual(Array.from(series.ts.subarray(400, 1200)));
+    expect(result.splits[0]?.inSample.bars).toBe(400);
+    expect(result.splits[3]?.inSample.bars).toBe(1000);
+    const firstWindow = result.splits[0]?.outOfSampleMetrics;
+    expect(result.equity.equity[199]).toBeCloseTo(100_000 * (1 + (firstWindow?.totalReturn ?? 0)), 6);
+    expect(result.efficiency).toBeCloseTo((result.outOfSampleObjective ?? 0) / (result.inSampleObjective ?? 1), 12);
+  });
+
+  it('refuses bars too few for a single split', () => {
+    expect(() => validateWalkForward(randomBars(300, 1), base, grid, {}, options)).toThrow(/hold no split/);
+  });
+});
+
+describe('gates', () => {
+  const metrics = { sharpe: 1.2, maxDrawdown: 0.25, tradeCount: 40, cagr: null } as unknown as Metrics;
+
+  it('passes and fails each criterion on its bounds', () => {
+    const report = evaluateGates({ minTrades: 30, criteria: [{ metric: 'sharpe', min: 1.2 }, { metric: 'maxDrawdown', max: 0.2 }, { metric: 'cagr', min: 0 }] }, metrics);
+    expect(report.passed).toBe(false);
+    expect(report.verdicts.map((v) => v.passed)).toEqual([true, false, false]);
+    expect(report.verdicts[2]?.reason).toMatch(/undefined/);
+  });
+
+  it('lets no gate pass on fewer trades than the minimum sample', () => {
+    const report = evaluateGates({ minTrades: 30, criteria: [{ metric: 'sharpe', min: 0 }] }, { ...metrics, tradeCount: 29 });
+    expect(report).toMatchObject({ passed: false, verdicts: [{ passed: false, reason: '29 closed trades; at least 30 are needed' }] });
+  });
+});
+
+describe('rebalanced portfolios', () => {
+  it('holds the weights from one period to the next and trades back to them at each new month', () => {
+    const day = 86_400_000;
+    const ts = [Date.UTC(2020, 0, 30), Date.UTC(2020, 0, 31), Date.UTC(2020, 1, 3), Date.UTC(2020, 1, 4)];
+    const a = [100, 200, 200, 100];
+    const b = [100, 100, 100, 100];
+    const equity = rebalancedEquity(ts, [a, b], [0.5, 0.5], 'monthly', 1000);
+    // January: 5 units of a, 5 of b; a doubles. February's first close rebalances 1500 into 3.75 a and 7.5 b; a halves.
+    expect(Array.from(equity)).toEqual([1000, 1500, 1500, 1125]);
+    // Within one quarter nothing is traded: a round trip of a leaves the start value.
+    expect(rebalancedEquity(ts.map((t) => t + day), [a, b], [0.5, 0.5], 'quarterly', 1000)[3]).toBe(1000);
+  });
+});
