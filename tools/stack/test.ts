@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TEST_ADMIN_URL } from '@meridian/db/testing';
+import { ensureChromium } from './chromium.js';
 import { ensureServices, StackError } from './services.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -33,6 +34,7 @@ function summarise(): { passed: number; failed: number; skipped: number; project
 export async function runTests(): Promise<number> {
   const log = (message: string) => console.error(`[test] ${message}`);
   await ensureServices({ databaseUrl: TEST_ADMIN_URL, redisUrl: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', log });
+  ensureChromium(log);
   rmSync(RESULTS_DIR, { recursive: true, force: true });
   mkdirSync(RESULTS_DIR, { recursive: true });
   const nx = spawnSync('npx', ['nx', 'run-many', '-t', 'lint', 'typecheck', 'test', '--outputStyle=static', ...process.argv.slice(3)], {

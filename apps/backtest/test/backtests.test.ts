@@ -177,7 +177,8 @@ describe('submitting a backtest', () => {
     const atCheckpoint = new Promise<void>((resolve) => (reached = resolve));
     await worker.app.close();
     worker = await startWorker(ctx.config('backtest'), {
-      beforeWrite: async () => {
+      pause: async (_job, at) => {
+        if (at !== 'write') return;
         reached();
         await held;
       },

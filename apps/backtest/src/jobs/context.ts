@@ -11,18 +11,20 @@ export interface JobContext {
   bars: BarSource;
   /** Names this worker process in results (which process ran a sweep's chunk). */
   worker: string;
-  /** Called just before a result is written: tests hold a job there to kill its worker. */
-  beforeWrite?: ((job: Job) => Promise<void>) | undefined;
+  /** Called just before a result is written and just after: tests hold a job there to cancel it or kill its worker. */
+  pause?: Pause | undefined;
 }
 
-export function jobContext(db: Pools, worker: string, beforeWrite?: JobContext['beforeWrite']): JobContext {
+export type Pause = (job: Job, at: 'write' | 'written') => Promise<void>;
+
+export function jobContext(db: Pools, worker: string, pause?: Pause): JobContext {
   return {
     backtests: new BacktestRepository(db.write, db.read),
     studies: new StudyRepository(db.write, db.read),
     strategies: new StrategyRepository(db.write, db.read),
     bars: new BarSource(db),
     worker,
-    beforeWrite,
+    pause,
   };
 }
 

@@ -36,7 +36,7 @@ export async function runBacktestJob(ctx: JobContext, job: Job<RunJobData>): Pro
   const result = backtest(series, parseRuleSpec(request.spec), request.config);
   await job.updateProgress(80);
   const gates = await gatesOf(ctx, tenant, row.strategyId);
-  await ctx.beforeWrite?.(job);
+  await ctx.pause?.(job, 'write');
   const written = await ctx.backtests.complete(id, {
     metrics: { ...result.metrics },
     finalValue: result.equity[result.equity.length - 1] ?? result.config.capital,
@@ -44,6 +44,7 @@ export async function runBacktestJob(ctx: JobContext, job: Job<RunJobData>): Pro
     trades: result.trades,
     equity: { ts: series.ts, equity: result.equity, close: series.close },
   });
+  await ctx.pause?.(job, 'written');
   await job.updateProgress(100);
   return { written };
 }

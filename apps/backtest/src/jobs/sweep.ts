@@ -49,6 +49,6 @@ export async function finishSweep(ctx: JobContext, job: Job<SweepJobData>): Prom
   const strategy = study?.strategyId ? await ctx.strategies.get(tenant, study.strategyId) : undefined;
   const best = result.top[0];
   const gates = strategy?.gates && best?.metrics ? evaluateGates(strategy.gates as Gates, best.metrics) : null;
-  await ctx.beforeWrite?.(job);
+  await ctx.pause?.(job, 'write');
   return { written: await ctx.studies.complete(id, result, gates) };
 }

@@ -46,6 +46,6 @@ export async function runValidation(ctx: JobContext, job: Job<RunJobData>): Prom
   if ((await ctx.studies.state(id)) === 'cancelled') return { written: false };
   const strategy = study.strategyId ? await ctx.strategies.get(tenant, study.strategyId) : undefined;
   const gates = strategy?.gates && result.metrics ? evaluateGates(strategy.gates as Gates, result.metrics) : null;
-  await ctx.beforeWrite?.(job);
+  await ctx.pause?.(job, 'write');
   return { written: await ctx.studies.complete(id, result, gates) };
 }

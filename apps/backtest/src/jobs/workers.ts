@@ -2,16 +2,16 @@ import { hostname } from 'node:os';
 import type { Config } from '@meridian/config';
 import { QUEUES, queueConnection, workerDefaults } from '@meridian/queue';
 import { addQueueWorkers, createWorkerProcess, type Service } from '@meridian/service';
-import { type Job, Worker } from 'bullmq';
-import { type JobContext, jobContext, settle } from './context.js';
+import { Worker } from 'bullmq';
+import { type JobContext, jobContext, type Pause, settle } from './context.js';
 import type { ChunkJobData, RunJobData, SweepJobData } from './payloads.js';
 import { runBacktestJob } from './run-backtest.js';
 import { finishSweep, runChunk } from './sweep.js';
 import { runValidation } from './validate.js';
 
 export interface WorkerOptions {
-  /** See JobContext.beforeWrite. */
-  beforeWrite?: (job: Job) => Promise<void>;
+  /** See JobContext.pause. */
+  pause?: Pause;
 }
 
 export interface BacktestWorker {
@@ -22,7 +22,7 @@ export interface BacktestWorker {
 /** The backtest worker process: backtests, sweep chunks and their parents, validations. */
 export async function buildWorker(config: Config, options: WorkerOptions = {}): Promise<BacktestWorker> {
   const app = await createWorkerProcess({ config, name: 'backtest-worker' });
-  const ctx: JobContext = jobContext(app.db, `${hostname()}:${process.pid}`, options.beforeWrite);
+  const ctx: JobContext = jobContext(app.db, `${hostname()}:${process.pid}`, options.pause);
   const connection = queueConnection(config, 'worker');
   const shared = { ...workerDefaults(config, connection), concurrency: config.queue.concurrency };
   const workers = [

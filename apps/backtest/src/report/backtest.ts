@@ -44,7 +44,7 @@ export function metricsTable(metrics: Record<string, unknown> | null): string {
 /** The chart script: price with entry and exit markers, equity, drawdown; shared by the validation page for its curve. */
 export const CHART_SCRIPT = `
 const sync = uPlot.sync('report');
-const opts = (title, series, height) => ({ title, width: width(), height, cursor: { sync: { key: sync.key } }, scales: { x: { time: true } }, series: [{}, ...series] });
+const opts = (title, series, height) => ({ title, width: width(), height, cursor: { sync: { key: sync.key } }, scales: { x: { time: true } }, axes: [{}, { size: 80 }], series: [{}, ...series] });
 const markers = (stroke) => ({ stroke, fill: stroke, width: 0, paths: () => null, points: { show: true, size: 9, fill: stroke } });
 const t = data.ts.map((ms) => ms / 1000);
 if (data.close) new uPlot(opts('Price', [{ label: 'close', stroke: '#3b5bdb', width: 1 }, { label: 'entry', ...markers('#2b8a3e') }, { label: 'exit', ...markers('#c92a2a') }], 260), [t, data.close, data.entries, data.exits], document.getElementById('price'));

@@ -1,0 +1,21 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { StackError } from './services.js';
+
+/** The browser the page tests drive with playwright-core: Debian's chromium, or CHROMIUM_PATH. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const HOW = 'Install it with `sudo apt-get update && sudo apt-get install -y chromium`, or point CHROMIUM_PATH at a Chromium or Chrome binary.';
+
+/** Makes sure the page tests have a browser: installs Debian's chromium when running as root, else says what to run. */
+export function ensureChromium(log: (message: string) => void): void {
+  if (existsSync(CHROMIUM_PATH)) return;
+  if (process.env.CHROMIUM_PATH || process.getuid?.() !== 0) throw new StackError(`The page tests need Chromium at ${CHROMIUM_PATH}. ${HOW}`);
+  log('Chromium is missing: installing Debian\'s chromium (apt-get install -y chromium)...');
+  let result = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (result.status !== 0) {
+    spawnSync('apt-get', ['update'], { stdio: 'inherit' });
+    result = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+  if (result.status !== 0 || !existsSync(CHROMIUM_PATH)) throw new StackError(`Chromium could not be installed. ${HOW}`);
+}
