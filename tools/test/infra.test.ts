@@ -77,10 +77,10 @@ describe('infra files', () => {
     expect(compose.services['otel-collector']?.ports).toEqual(expect.arrayContaining(['127.0.0.1:4318:4318']));
   });
 
-  it('scrape every service and the signals worker on their default ports', () => {
+  it('scrape every service and both workers on their default ports', () => {
     const prometheus = load('prometheus.yml') as { scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
     const ports = (job: string) => prometheus.scrape_configs.find((j) => j.job_name === job)?.static_configs.flatMap((c) => c.targets).map((t) => Number(t.split(':')[1])) ?? [];
     expect(ports('meridian').sort()).toEqual(Object.values(DEFAULT_PORTS).sort());
-    expect(ports('meridian-workers')).toEqual([loadConfig('signals', {}).queue.workerMetricsPort]);
+    expect(ports('meridian-workers')).toEqual([loadConfig('signals', {}).queue.workerMetricsPort, loadConfig('backtest', {}).queue.workerMetricsPort]);
   });
 });
