@@ -7,7 +7,7 @@ const stack = stackForFile('zipper', 'read,write', ['gateway', 'backtest']);
 const url = (service: string) => stack.url(service);
 
 describe('a gzip-encoded request body', () => {
-  const strategy = (name: string) => gzipSync(JSON.stringify({ name, spec: { rule: 'sma_cross', fast: 5, slow: 20 } }));
+  const strategy = (name: string) => gzipSync(JSON.stringify({ name, spec: { type: 'ma-cross', fast: 5, slow: 20 } }));
 
   it('is taken through the gateway, as it is by the service directly', async () => {
     const through = await fetch(`${url('gateway')}/v1/strategies`, { method: 'POST', headers: { ...stack.auth, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: strategy('through the gateway') });

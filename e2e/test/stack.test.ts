@@ -29,7 +29,7 @@ describe('the built stack', () => {
   it('reaches backtest through the gateway', async () => {
     const res = await fetch(`${url('gateway')}/v1/strategies`, { headers: file.auth });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ items: [] });
+    expect(await res.json()).toEqual({ items: [], nextCursor: null });
   });
 
   it('reaches monitor through the gateway, which sees every service ready', async () => {

@@ -2,10 +2,10 @@ import { CursorError } from '@meridian/db';
 import { HttpProblem } from '@meridian/service';
 import { Type } from 'typebox';
 
-/** The query parameters every keyset-paged list takes. */
+/** The query parameters every keyset-paged list takes. Defaults are Optional so OpenAPI does not call them required; validation fills them in. */
 export const pageQuery = {
-  order: Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'desc' }),
-  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+  order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'desc' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   cursor: Type.Optional(Type.String({ maxLength: 512, description: 'nextCursor of the previous page' })),
 };
 

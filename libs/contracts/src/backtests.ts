@@ -102,7 +102,7 @@ export type SweepRequest = Static<typeof SweepRequest>;
 export const ValidationRequest = Type.Object(
   {
     ...Study,
-    mode: Type.Union([Type.Literal('rolling'), Type.Literal('anchored')], { default: 'rolling' }),
+    mode: Type.Optional(Type.Union([Type.Literal('rolling'), Type.Literal('anchored')], { default: 'rolling' })),
     inSample: Type.Integer({ minimum: 2, description: 'bars per in-sample window' }),
     outOfSample: Type.Integer({ minimum: 2, description: 'bars per out-of-sample window' }),
   },

@@ -49,7 +49,7 @@ describe('parameter sets', () => {
     const ranked = rankRuns(runParamSets(series, base, withInvalid, {}, { objective: 'sharpe' }));
     const brute = withInvalid
       .map((params, index) => {
-        const valid = params.fast < params.slow;
+        const valid = Number(params.fast) < Number(params.slow);
         const sharpe = valid ? backtest(series, parseRuleSpec({ ...base, ...params })).metrics.sharpe : null;
         return { index, sharpe };
       })

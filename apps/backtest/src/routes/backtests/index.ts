@@ -65,7 +65,7 @@ export const backtestRoutes: FastifyPluginAsyncTypebox<BacktestRouteOptions> = a
         strategyId: Type.Optional(Type.String({ format: 'uuid' })),
         symbol: Type.Optional(Type.String({ maxLength: 32 })),
         state: Type.Optional(RunState),
-        sort: Type.Enum(BACKTEST_SORTS, { default: 'created' }),
+        sort: Type.Optional(Type.Enum(BACKTEST_SORTS, { default: 'created' })),
         ...pageQuery,
       }),
       response: { 200: BacktestPage, 400: Problem },
@@ -127,7 +127,7 @@ export const backtestRoutes: FastifyPluginAsyncTypebox<BacktestRouteOptions> = a
       tags: ['backtests'],
       summary: 'The closed trades of a backtest, in order',
       params: Id,
-      querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }), cursor: Type.Optional(Type.String({ pattern: '^\\d{1,9}$', description: 'nextCursor of the previous page' })) }),
+      querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })), cursor: Type.Optional(Type.String({ pattern: '^\\d{1,9}$', description: 'nextCursor of the previous page' })) }),
       response: { 200: TradePage, 404: Problem },
     },
   }, async (request) => {
@@ -147,8 +147,8 @@ export const backtestRoutes: FastifyPluginAsyncTypebox<BacktestRouteOptions> = a
       summary: 'The equity curve and drawdown, cut to `points` with the extremes kept, or whole as NDJSON',
       params: Id,
       querystring: Type.Object({
-        points: Type.Integer({ minimum: 10, maximum: 100_000, default: 1000 }),
-        format: Type.Union([Type.Literal('json'), Type.Literal('ndjson')], { default: 'json', description: 'ndjson: every point, one JSON object per line' }),
+        points: Type.Optional(Type.Integer({ minimum: 10, maximum: 100_000, default: 1000 })),
+        format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('ndjson')], { default: 'json', description: 'ndjson: every point, one JSON object per line' })),
       }),
       response: { 200: EquityCurve, 404: Problem, 409: Problem },
     },

@@ -67,7 +67,7 @@ export const strategyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       querystring: Type.Object({
         name: Type.Optional(Type.String({ maxLength: 200, description: 'part of the name, any case' })),
         tag: Type.Optional(Type.String({ maxLength: 64 })),
-        sort: Type.Union([Type.Literal('created'), Type.Literal('updated')], { default: 'created' }),
+        sort: Type.Optional(Type.Union([Type.Literal('created'), Type.Literal('updated')], { default: 'created' })),
         ...pageQuery,
       }),
       response: { 200: StrategyPage, 400: Problem },
@@ -105,7 +105,7 @@ export const strategyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['strategies'],
       summary: 'Delete a strategy; with cascade=true its backtests, sweeps and validations too',
       params: Id,
-      querystring: Type.Object({ cascade: Type.Boolean({ default: false }) }),
+      querystring: Type.Object({ cascade: Type.Optional(Type.Boolean({ default: false })) }),
       response: { 204: Type.Null(), 404: Problem, 409: Problem },
     },
   }, async (request, reply) => {
