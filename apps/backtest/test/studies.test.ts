@@ -59,6 +59,7 @@ describe('sweep requests', () => {
     expect(report.body.match(/<td style="background:hsl/g)).toHaveLength(9);
     expect((await globex('GET', `/v1/sweeps/${res.json().id}`)).statusCode).toBe(404);
     expect((await globex('GET', `/v1/sweeps/${res.json().id}/report`)).statusCode).toBe(404);
+    expect((await globex('GET', `/v1/sweeps/${res.json().id}/events`)).statusCode).toBe(404);
     expect((await globex('DELETE', `/v1/sweeps/${res.json().id}`)).statusCode).toBe(404);
   });
 
@@ -92,6 +93,11 @@ describe('walk-forward validations', () => {
     expect(done.gates).toMatchObject({ passed: true, verdicts: [{ metric: 'maxDrawdown', passed: true }] });
     const gates = (await acme('GET', `/v1/strategies/${strategy.id}/gates`)).json();
     expect(gates.validation).toMatchObject({ id: done.id, verdict: done.gates });
+    for (const [method, suffix] of [['GET', ''], ['GET', '/events'], ['GET', '/report'], ['DELETE', '']] as const) {
+      expect((await globex(method, `/v1/validations/${done.id}${suffix}`)).statusCode, `${method} ${suffix}`).toBe(404);
+    }
+    // A sweep's id is not a validation's: each kind is found only under its own path.
+    expect((await acme('GET', `/v1/sweeps/${done.id}`)).statusCode).toBe(404);
     const report = await acme('GET', `/v1/validations/${done.id}/report`);
     expect(report.body).toContain('Walk-forward validation of SPX (anchored)');
   });
