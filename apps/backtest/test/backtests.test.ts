@@ -1,17 +1,11 @@
-import { BarRepository, createPools, InstrumentRepository } from '@meridian/db';
-import { backtest, parseRuleSpec, sliceSeries } from '@meridian/market';
-import type { Service } from '@meridian/service';
-import { createTestContext, type TestContext } from '@meridian/service/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
-import type { BacktestWorker } from '../src/jobs/workers.js';
-import { callerFor, loadSpx, startWorker, until } from './helpers.js';
+import { backtest, parseRuleSpec } from '@meridian/market';
+import { describe, expect, it } from 'vitest';
+import type { callerFor} from './helpers.js';
+import { researchFile, until } from './helpers.js';
 
-let ctx: TestContext;
-let app: Service;
-let worker: BacktestWorker;
-let acme: ReturnType<typeof callerFor>;
-let globex: ReturnType<typeof callerFor>;
+const file = researchFile();
+const acme: ReturnType<typeof callerFor> = (...args) => file.acme(...args);
+const globex: ReturnType<typeof callerFor> = (...args) => file.globex(...args);
 
 const spec = { type: 'ma-cross', fast: 20, slow: 100 };
 const request = { spec, symbol: 'SPX', from: '2005-01-01', to: '2019-12-31', config: { fees: { rate: 0.0005 } } };
@@ -22,32 +16,8 @@ async function completed(id: string) {
 
 /** The same backtest run directly by the quant core over the same bars. */
 async function direct(from: string, to: string, config: object) {
-  const pools = createPools(ctx.config('backtest').database, 'direct');
-  try {
-    const id = (await new InstrumentRepository(pools.write, pools.read).bySymbol('SPX'))?.id as number;
-    const all = await new BarRepository(pools.read).columns(id, '1d');
-    const start = all.ts.findIndex((t) => t >= Date.parse(from));
-    let end = all.ts.length;
-    while (end > 0 && (all.ts[end - 1] as number) > Date.parse(to)) end--;
-    return backtest(sliceSeries(all, start, end), parseRuleSpec(spec), config);
-  } finally {
-    await pools.close();
-  }
+  return backtest(await file.spx(from, to), parseRuleSpec(spec), config);
 }
-
-beforeAll(async () => {
-  ctx = await createTestContext();
-  await loadSpx(ctx.config('backtest'));
-  app = await buildApp({ config: ctx.config('backtest') });
-  worker = await startWorker(ctx.config('backtest'));
-  acme = callerFor(app, 'acme');
-  globex = callerFor(app, 'globex');
-});
-afterAll(async () => {
-  await worker?.app.close();
-  await app?.close();
-  await ctx?.cleanup();
-});
 
 describe('submitting a backtest', () => {
   let id: string;
@@ -60,7 +30,7 @@ describe('submitting a backtest', () => {
     expect(res.headers.location).toBe(`/v1/backtests/${id}`);
     const done = await completed(id);
     expect(done).toMatchObject({ state: 'completed', progress: 100, symbol: 'SPX', interval: '1d', error: null });
-    const expected = await direct('2005-01-01', '2019-12-31T00:00:00Z', request.config);
+    const expected = await direct('2005-01-01', '2019-12-31', request.config);
     expect(done.metrics).toEqual(JSON.parse(JSON.stringify(expected.metrics)));
     const trades = (await acme('GET', `/v1/backtests/${id}/trades?limit=1000`)).json().items;
     expect(trades).toHaveLength(expected.trades.length);
@@ -156,13 +126,13 @@ describe('submitting a backtest', () => {
   });
 
   it('cancels queued work: it never runs, and the same request again runs it anew', async () => {
-    await worker.app.close();
+    await file.stopWorker();
     const res = await acme('POST', '/v1/backtests', { ...request, from: '2003-01-01' });
     const cancelled = await acme('DELETE', `/v1/backtests/${res.json().id}`);
     expect(cancelled.statusCode).toBe(202);
     expect(cancelled.json()).toEqual({ id: res.json().id, state: 'cancelled' });
     expect((await acme('DELETE', `/v1/backtests/${res.json().id}`)).statusCode).toBe(409);
-    worker = await startWorker(ctx.config('backtest'));
+    await file.restartWorker();
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await acme('GET', `/v1/backtests/${res.json().id}`)).json()).toMatchObject({ state: 'cancelled', metrics: null });
     const again = await acme('POST', '/v1/backtests', { ...request, from: '2003-01-01' });
@@ -175,8 +145,7 @@ describe('submitting a backtest', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
     let reached: () => void = () => undefined;
     const atCheckpoint = new Promise<void>((resolve) => (reached = resolve));
-    await worker.app.close();
-    worker = await startWorker(ctx.config('backtest'), {
+    await file.restartWorker({
       pause: async (_job, at) => {
         if (at !== 'write') return;
         reached();
@@ -192,8 +161,7 @@ describe('submitting a backtest', () => {
     const after = (await acme('GET', `/v1/backtests/${res.json().id}`)).json();
     expect(after).toMatchObject({ state: 'cancelled', metrics: null });
     expect((await acme('GET', `/v1/backtests/${res.json().id}/trades`)).json().items).toEqual([]);
-    await worker.app.close();
-    worker = await startWorker(ctx.config('backtest'));
+    await file.restartWorker();
   });
 
   it("hides another tenant's backtest behind 404 on every route", async () => {

@@ -3,8 +3,12 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Config } from '@meridian/config';
 import { createPools, ingestBars, InstrumentRepository } from '@meridian/db';
+import type { BarSeries } from '@meridian/market';
 import type { Service } from '@meridian/service';
-import { signedRequest } from '@meridian/service/testing';
+import { createTestContext, signedRequest, type TestContext } from '@meridian/service/testing';
+import { afterAll, beforeAll } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { BarSource } from '../src/bars.js';
 import { buildWorker, type BacktestWorker, type WorkerOptions } from '../src/jobs/workers.js';
 
 /** The real S&P 500 daily bars 2000–2020 from the vega-datasets package. */
@@ -47,4 +51,53 @@ export async function until<T>(read: () => Promise<T>, done: (value: T) => boole
     if (Date.now() > deadline) throw new Error(`gave up waiting; last value: ${JSON.stringify(value).slice(0, 500)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+export interface ResearchFile {
+  ctx: TestContext;
+  app: Service;
+  /** The in-process worker; replace it with restartWorker. */
+  worker: BacktestWorker | undefined;
+  acme: ReturnType<typeof callerFor>;
+  globex: ReturnType<typeof callerFor>;
+  stopWorker(): Promise<void>;
+  restartWorker(options?: WorkerOptions): Promise<void>;
+  /** SPX daily bars in the window, read as the worker reads them. */
+  spx(from?: string, to?: string): Promise<BarSeries>;
+}
+
+/** A test file's service and worker over its own database with SPX loaded; started before its tests and stopped after. */
+export function researchFile(options: { worker?: boolean; env?: Record<string, string> } = {}): ResearchFile {
+  const file = { worker: undefined } as ResearchFile;
+  const config = () => file.ctx.config('backtest', options.env);
+  file.stopWorker = async () => {
+    await file.worker?.app.close();
+    file.worker = undefined;
+  };
+  file.restartWorker = async (workerOptions) => {
+    await file.stopWorker();
+    file.worker = await startWorker(config(), workerOptions);
+  };
+  file.spx = async (from, to) => {
+    const pools = createPools(file.ctx.config('backtest').database, 'test-bars');
+    try {
+      return await new BarSource(pools).load({ symbol: 'SPX', interval: '1d', from: from === undefined ? undefined : Date.parse(from), to: to === undefined ? undefined : Date.parse(to) });
+    } finally {
+      await pools.close();
+    }
+  };
+  beforeAll(async () => {
+    file.ctx = await createTestContext();
+    await loadSpx(file.ctx.config('backtest'));
+    file.app = await buildApp({ config: config() });
+    if (options.worker !== false) file.worker = await startWorker(config());
+    file.acme = callerFor(file.app, 'acme');
+    file.globex = callerFor(file.app, 'globex');
+  });
+  afterAll(async () => {
+    await file.stopWorker();
+    await file.app?.close();
+    await file.ctx?.cleanup();
+  });
+  return file;
 }

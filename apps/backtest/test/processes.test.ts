@@ -2,29 +2,23 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createPools } from '@meridian/db';
 import { backtest, expandGrid, parseRuleSpec, rankRuns, runParamSets } from '@meridian/market';
-import type { Service } from '@meridian/service';
-import { createTestContext, type TestContext } from '@meridian/service/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
-import { BarSource } from '../src/bars.js';
-import type { BacktestWorker } from '../src/jobs/workers.js';
-import { callerFor, loadSpx, startWorker, until } from './helpers.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { callerFor} from './helpers.js';
+import { researchFile, until } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '../../..');
 
 // A worker that dies is noticed by another after about this long.
 const LOCK_MS = '1500';
 
-let ctx: TestContext;
-let app: Service;
-let acme: ReturnType<typeof callerFor>;
+const file = researchFile({ worker: false, env: { JOB_LOCK_MS: LOCK_MS } });
+const acme: ReturnType<typeof callerFor> = (...args) => file.acme(...args);
 const children: ChildProcess[] = [];
-let inProcess: BacktestWorker | undefined;
 
 /** Starts a worker process; resolves once it printed `waitFor`, with a way to wait for later lines. */
 function spawnWorker(script: string, env: Record<string, string>): { child: ChildProcess; line: (pattern: RegExp) => Promise<string> } {
   // Node itself with tsx's loader, not the tsx CLI: that runs the script in a child process of its own, which a SIGKILL would miss.
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...ctx.env({ JOB_LOCK_MS: LOCK_MS, WORKER_METRICS_PORT: '0', LOG_LEVEL: 'warn', ...env }) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...file.ctx.env({ JOB_LOCK_MS: LOCK_MS, WORKER_METRICS_PORT: '0', LOG_LEVEL: 'warn', ...env }) }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
@@ -57,7 +51,7 @@ function spawnWorker(script: string, env: Record<string, string>): { child: Chil
 }
 
 async function rowsOf(id: string) {
-  const pools = createPools(ctx.config('backtest').database, 'count');
+  const pools = createPools(file.ctx.config('backtest').database, 'count');
   try {
     const { rows } = await pools.write.query<{ results: number; trades: number; curves: number; tradeCount: number }>(
       `SELECT (SELECT count(*) FROM backtests WHERE id = $1 AND state = 'completed')::int AS results,
@@ -72,23 +66,10 @@ async function rowsOf(id: string) {
   }
 }
 
-beforeAll(async () => {
-  ctx = await createTestContext();
-  await loadSpx(ctx.config('backtest'));
-  app = await buildApp({ config: ctx.config('backtest') });
-  acme = callerFor(app, 'acme');
-});
 afterEach(async () => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
-  await inProcess?.app.close();
-  inProcess = undefined;
+  await file.stopWorker();
 });
-afterAll(async () => {
-  await app?.close();
-  await ctx?.cleanup();
-});
-
-const config = () => ctx.config('backtest', { JOB_LOCK_MS: LOCK_MS });
 
 describe('a worker killed mid-job', () => {
   for (const at of ['write', 'written'] as const) {
@@ -99,8 +80,8 @@ describe('a worker killed mid-job', () => {
       const id = res.json().id as string;
       await held.line(new RegExp(`held ${id} at ${at}`));
       held.child.kill('SIGKILL');
-      inProcess = await startWorker(config());
-      const run = inProcess.workers.find((w) => w.name === 'backtest.run');
+      await file.restartWorker();
+      const run = file.worker?.workers.find((w) => w.name === 'backtest.run');
       // The other worker takes the stalled job over and finishes it.
       const takenOver = new Promise<unknown>((resolve) => run?.on('completed', (job, value) => job.id === id && resolve(value)));
       expect(await takenOver).toEqual({ written: at === 'write' });
@@ -131,9 +112,7 @@ describe('sweeps', () => {
     expect(workers).toHaveLength(2);
     expect(workers.map((w) => w.split(':')[1]).sort()).toEqual([String(first.child.pid), String(second.child.pid)].sort());
 
-    const pools = createPools(ctx.config('backtest').database, 'brute');
-    const series = await new BarSource(pools).load({ symbol: 'SPX', interval: '1d', from: Date.parse('2000-01-01') });
-    await pools.close();
+    const series = await file.spx('2000-01-01');
     const brute = sets
       .map((params, index) => ({ index, params, sharpe: backtest(series, parseRuleSpec({ ...spec, ...params })).metrics.sharpe }))
       .sort((a, b) => (a.sharpe === null ? 1 : b.sharpe === null ? -1 : b.sharpe - a.sharpe || a.index - b.index));

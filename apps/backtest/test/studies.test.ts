@@ -1,37 +1,17 @@
 import { createPools } from '@meridian/db';
 import { expandGrid, validateWalkForward } from '@meridian/market';
-import type { Service } from '@meridian/service';
-import { createTestContext, type TestContext } from '@meridian/service/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
-import { BarSource } from '../src/bars.js';
-import type { BacktestWorker } from '../src/jobs/workers.js';
-import { callerFor, loadSpx, startWorker, until } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { callerFor} from './helpers.js';
+import { researchFile, until } from './helpers.js';
 
-let ctx: TestContext;
-let app: Service;
-let worker: BacktestWorker;
-let acme: ReturnType<typeof callerFor>;
-let globex: ReturnType<typeof callerFor>;
+const file = researchFile();
+const acme: ReturnType<typeof callerFor> = (...args) => file.acme(...args);
+const globex: ReturnType<typeof callerFor> = (...args) => file.globex(...args);
 
 const spec = { type: 'ma-cross' };
 const grid = { fast: [10, 20, 50], slow: { from: 100, to: 200, step: 50 } };
 
 const finished = (path: string) => until(async () => (await acme('GET', path)).json(), (s) => ['completed', 'failed', 'cancelled'].includes(s.state), 60_000);
-
-beforeAll(async () => {
-  ctx = await createTestContext();
-  await loadSpx(ctx.config('backtest'));
-  app = await buildApp({ config: ctx.config('backtest') });
-  worker = await startWorker(ctx.config('backtest'));
-  acme = callerFor(app, 'acme');
-  globex = callerFor(app, 'globex');
-});
-afterAll(async () => {
-  await worker?.app.close();
-  await app?.close();
-  await ctx?.cleanup();
-});
 
 describe('sweep requests', () => {
   it('refuses a grid that repeats a value, names an unknown parameter in a constraint, or leaves nothing to run', async () => {
@@ -64,10 +44,10 @@ describe('sweep requests', () => {
   });
 
   it('cancels a queued sweep: it never completes', async () => {
-    await worker.app.close();
+    await file.stopWorker();
     const res = await acme('POST', '/v1/sweeps', { spec, symbol: 'SPX', grid, objective: 'sortino' });
     expect((await acme('DELETE', `/v1/sweeps/${res.json().id}`)).json().state).toBe('cancelled');
-    worker = await startWorker(ctx.config('backtest'));
+    await file.restartWorker();
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await acme('GET', `/v1/sweeps/${res.json().id}`)).json()).toMatchObject({ state: 'cancelled', result: null });
   });
@@ -83,9 +63,7 @@ describe('walk-forward validations', () => {
     expect(res.statusCode).toBe(202);
     const done = await finished(`/v1/validations/${res.json().id}`);
     expect(done.state).toBe('completed');
-    const pools = createPools(ctx.config('backtest').database, 'wf');
-    const series = await new BarSource(pools).load({ symbol: 'SPX', interval: '1d', from: Date.parse('2000-01-01') });
-    await pools.close();
+    const series = await file.spx('2000-01-01');
     const expected = validateWalkForward(series, spec, expandGrid(grid), {}, { objective: 'sharpe', mode: 'anchored', inSample: 1000, outOfSample: 500 });
     expect(done.result.splits.map((s: { params: object }) => s.params)).toEqual(expected.splits.map((s) => s.params));
     expect(done.result.efficiency).toBe(expected.efficiency);
@@ -112,7 +90,7 @@ describe('walk-forward validations', () => {
 describe('portfolio optimisation', () => {
   beforeAll(async () => {
     // A second asset: SPX's own bars shifted into a calmer one, so the two differ.
-    const pools = createPools(ctx.config('backtest').database, 'portfolio');
+    const pools = createPools(file.ctx.config('backtest').database, 'portfolio');
     await pools.write.query("INSERT INTO instruments (symbol, name, asset_class, currency) VALUES ('CALM', 'Calm', 'index', 'USD')");
     await pools.write.query(`INSERT INTO bars (instrument_id, interval, ts, open, high, low, close, volume)
       SELECT (SELECT id FROM instruments WHERE symbol = 'CALM'), interval, ts, 100 + open / 50, 100 + high / 50, 100 + low / 50, 100 + close / 50, volume
