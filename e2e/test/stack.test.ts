@@ -1,5 +1,5 @@
 import { scrapeHeaders } from '@meridian/service/testing';
-import { parsePrometheusText, sampleValue } from '@meridian/telemetry/testing';
+import { parsePrometheusText, sampleValue } from '@meridian/telemetry/prometheus-text';
 import { describe, expect, it } from 'vitest';
 import { stackForFile } from './stack.js';
 

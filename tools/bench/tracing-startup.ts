@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { migrate } from '@meridian/db/migrate';
 import { createTestContext } from '@meridian/service/testing';
-import { parsePrometheusText, sampleValue } from '@meridian/telemetry/testing';
+import { parsePrometheusText, sampleValue } from '@meridian/telemetry/prometheus-text';
 import { waitLive } from '../stack/processes.js';
 import { median } from './lib/interleave.js';
 import { log, ROOT } from './lib/load.js';

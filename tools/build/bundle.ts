@@ -100,7 +100,7 @@ function installedVersion(name: string): string {
 }
 
 // Loaded by name at run time (pino transports, files served from a package), so no import shows them to esbuild.
-const LOADED_BY_NAME: Record<string, string[]> = { '*': ['pino-pretty'], backtest: ['uplot'] };
+const LOADED_BY_NAME: Record<string, string[]> = { '*': ['pino-pretty'], backtest: ['uplot'], monitor: ['uplot'] };
 for (const name of [...(LOADED_BY_NAME['*'] ?? []), ...(LOADED_BY_NAME[app] ?? [])]) externals.add(name);
 const builtins = new Set((await import('node:module')).builtinModules);
 const dependencies = Object.fromEntries(

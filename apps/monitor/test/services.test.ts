@@ -20,6 +20,7 @@ beforeAll(async () => {
   await new Promise((r) => probe.close(r));
   app = await buildApp({
     config: ctx.config('monitor', { SIGNALS_URL: signalsUrl, BACKTEST_URL: `http://127.0.0.1:${closedPort}`, GATEWAY_URL: signalsUrl }),
+    autoStart: false,
   });
 });
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import { evaluateRule, parseRuleSpec } from '@meridian/market';
 import { bullPrefix, QUEUES } from '@meridian/queue';
-import { parsePrometheusText, sampleValue } from '@meridian/telemetry/testing';
+import { parsePrometheusText, sampleValue } from '@meridian/telemetry/prometheus-text';
 import type { Service } from '@meridian/service';
 import { createTestContext, scrapeHeaders, signedHeaders, type TestContext } from '@meridian/service/testing';
 import { Job, Queue } from 'bullmq';

@@ -1,5 +1,5 @@
 import { bullPrefix, QUEUES } from '@meridian/queue';
-import { parsePrometheusText, sampleValue } from '@meridian/telemetry/testing';
+import { parsePrometheusText, sampleValue } from '@meridian/telemetry/prometheus-text';
 import type { Service } from '@meridian/service';
 import { createTestContext, scrapeHeaders, type TestContext } from '@meridian/service/testing';
 import { Queue } from 'bullmq';

@@ -44,6 +44,16 @@ export interface Config {
   bodyLimitBytes: number;
   gateway: GatewayConfig;
   queue: QueueConfig;
+  monitor: MonitorConfig;
+}
+
+export interface MonitorConfig {
+  /** How often every target's /metrics and /health/ready are read. */
+  scrapeIntervalMs: number;
+  /** What the monitor scrapes, by name: every service but itself and both workers unless MONITOR_TARGETS says otherwise. */
+  targets: Readonly<Record<string, string>>;
+  /** Where alert transitions are POSTed in Alertmanager's webhook format; none when unset. */
+  webhookUrl: string | undefined;
 }
 
 export interface QueueConfig {
@@ -158,7 +168,36 @@ export function loadConfig(service: ServiceName, env: Env = process.env): Config
       lockMs: int(env, 'JOB_LOCK_MS', 30_000, 1_000, 3_600_000),
       workerMetricsPort: int(env, 'WORKER_METRICS_PORT', ports[service] === 0 ? 0 : ports[service] + 100, 0, 65535),
     },
+    monitor: {
+      scrapeIntervalMs: int(env, 'MONITOR_SCRAPE_INTERVAL_MS', 5_000, 100, 3_600_000),
+      targets: monitorTargets(env, upstreams),
+      webhookUrl: optionalStr(env, 'MONITOR_WEBHOOK_URL') === undefined ? undefined : url(env, 'MONITOR_WEBHOOK_URL', undefined, ['http', 'https']),
+    },
   };
+}
+
+/**
+ * MONITOR_TARGETS is `name=url,name=url`; unset, the monitor watches the gateway, signals and
+ * backtest services and their workers on the service's port + 100.
+ */
+function monitorTargets(env: Env, upstreams: Record<ServiceName, string>): Record<string, string> {
+  const listed = optionalStr(env, 'MONITOR_TARGETS');
+  if (listed === undefined) {
+    const worker = (base: string) => {
+      const parsed = new URL(base);
+      parsed.port = String(Number(parsed.port || 80) + 100);
+      return parsed.toString().replace(/\/$/, '');
+    };
+    return { gateway: upstreams.gateway, signals: upstreams.signals, backtest: upstreams.backtest, 'signals-worker': worker(upstreams.signals), 'backtest-worker': worker(upstreams.backtest) };
+  }
+  const targets: Record<string, string> = {};
+  for (const entry of listed.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const at = entry.indexOf('=');
+    const name = entry.slice(0, at);
+    if (at < 1 || !/^[\w-]+$/.test(name)) throw new ConfigError('MONITOR_TARGETS', `"${entry}" is not name=url (e.g. signals=http://127.0.0.1:3001)`);
+    targets[name] = url({ MONITOR_TARGETS: entry.slice(at + 1) }, 'MONITOR_TARGETS', undefined, ['http', 'https']).replace(/\/$/, '');
+  }
+  return targets;
 }
 
 /** A gateway forwarding to its own port would ask itself for every request, without end. */

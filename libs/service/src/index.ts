@@ -7,7 +7,7 @@ export { HttpProblem, problem, sendProblem, PROBLEM_CONTENT_TYPE, type ProblemDo
 export { createRedis, pingRedis, type RedisOptions } from './redis.js';
 export type { ReadinessCheck } from './plugins/health.js';
 export type { Service } from './types.js';
-export { DEFAULT_LINK_TTL_S, LINK_PARAM, linkGrants, parseLinkToken, signLink, type LinkToken } from './links.js';
+export { DEFAULT_LINK_TTL_S, LINK_COOKIE, LINK_PARAM, linkGrants, parseLinkToken, signLink, type LinkToken, type LinkVerdict } from './links.js';
 export { bodyDigest, INTERNAL_HEADER, signInternal, verifyInternal, type BodyDigest, type Caller } from './signature.js';
 export { probeServices, type ProbeResult } from './probe.js';
 export { createCache } from './plugins/cache.js';

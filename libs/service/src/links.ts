@@ -8,6 +8,9 @@ import type { Caller } from './signature.js';
  *
  *   <path>?link=<key id>.<expiry, epoch s>.<HMAC-SHA256, base64url>
  *
+ * A browser that followed a link keeps the token in an HttpOnly cookie scoped to the signed
+ * path, so what the page loads from below that path is granted the same way.
+ *
  * The HMAC key is derived from the internal secret, so every service can make links the
  * gateway accepts, and a link cannot stand in for an internal signature.
  */
@@ -40,15 +43,24 @@ export function parseLinkToken(token: string): LinkToken | undefined {
   return match ? { keyId: match[1] as string, expires: Number(match[2]), signature: Buffer.from(match[3] as string, 'base64url') } : undefined;
 }
 
+export interface LinkVerdict {
+  status: 'ok' | 'expired' | 'invalid';
+  /** The path the link was signed for, when the signature holds. */
+  path?: string;
+}
+
 /**
  * Whether the token grants a GET of `requestPath` to the tenant: signed for that path or a page
  * above it (`/v1/backtests/x/report` covers `/v1/backtests/x/report/chart.js`), and not expired.
  */
-export function linkGrants(secret: string, token: LinkToken, tenant: string, requestPath: string, now = Date.now()): 'ok' | 'expired' | 'invalid' {
+export function linkGrants(secret: string, token: LinkToken, tenant: string, requestPath: string, now = Date.now()): LinkVerdict {
   const caller = { tenant, keyId: token.keyId };
   for (let path = requestPath; path.startsWith('/v1/'); path = path.slice(0, path.lastIndexOf('/'))) {
     const expected = mac(secret, path, caller, token.expires);
-    if (expected.length === token.signature.length && timingSafeEqual(expected, token.signature)) return token.expires * 1000 > now ? 'ok' : 'expired';
+    if (expected.length === token.signature.length && timingSafeEqual(expected, token.signature)) return { status: token.expires * 1000 > now ? 'ok' : 'expired', path };
   }
-  return 'invalid';
+  return { status: 'invalid' };
 }
+
+/** The cookie a followed link leaves, so the page's own requests (scripts, data, its event stream) carry it too. */
+export const LINK_COOKIE = 'meridian_link';

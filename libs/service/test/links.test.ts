@@ -17,22 +17,22 @@ describe('signed links', () => {
     const parsed = token(url);
     expect(parsed.keyId).toBe('abcd1234');
     expect(expiresAt.getTime()).toBe(now + 3_600_000);
-    expect(linkGrants(secret, parsed, 'acme', '/v1/backtests/bt-1/report', now)).toBe('ok');
-    expect(linkGrants(secret, parsed, 'acme', '/v1/backtests/bt-1/report/chart.js', now)).toBe('ok');
-    expect(linkGrants(secret, parsed, 'acme', '/v1/backtests/bt-1/report', now + 3_600_000)).toBe('expired');
+    expect(linkGrants(secret, parsed, 'acme', '/v1/backtests/bt-1/report', now)).toMatchObject({ status: 'ok' });
+    expect(linkGrants(secret, parsed, 'acme', '/v1/backtests/bt-1/report/chart.js', now)).toEqual({ status: 'ok', path: '/v1/backtests/bt-1/report' });
+    expect(linkGrants(secret, parsed, 'acme', '/v1/backtests/bt-1/report', now + 3_600_000)).toMatchObject({ status: 'expired' });
   });
 
   it('grant nothing above or beside the page, to another tenant, or under another secret', () => {
     const parsed = token(url);
-    expect(linkGrants(secret, parsed, 'acme', '/v1/backtests/bt-1', now)).toBe('invalid');
-    expect(linkGrants(secret, parsed, 'acme', '/v1/backtests/bt-2/report', now)).toBe('invalid');
-    expect(linkGrants(secret, parsed, 'globex', '/v1/backtests/bt-1/report', now)).toBe('invalid');
-    expect(linkGrants(`${secret}x`, parsed, 'acme', '/v1/backtests/bt-1/report', now)).toBe('invalid');
+    expect(linkGrants(secret, parsed, 'acme', '/v1/backtests/bt-1', now)).toMatchObject({ status: 'invalid' });
+    expect(linkGrants(secret, parsed, 'acme', '/v1/backtests/bt-2/report', now)).toMatchObject({ status: 'invalid' });
+    expect(linkGrants(secret, parsed, 'globex', '/v1/backtests/bt-1/report', now)).toMatchObject({ status: 'invalid' });
+    expect(linkGrants(`${secret}x`, parsed, 'acme', '/v1/backtests/bt-1/report', now)).toMatchObject({ status: 'invalid' });
   });
 
   it('cannot be stretched: a changed expiry breaks the signature', () => {
     const parsed = token(url);
-    expect(linkGrants(secret, { ...parsed, expires: parsed.expires + 86_400 }, 'acme', '/v1/backtests/bt-1/report', now)).toBe('invalid');
+    expect(linkGrants(secret, { ...parsed, expires: parsed.expires + 86_400 }, 'acme', '/v1/backtests/bt-1/report', now)).toMatchObject({ status: 'invalid' });
     expect(parseLinkToken('abcd1234.notanumber.sig')).toBeUndefined();
   });
 });

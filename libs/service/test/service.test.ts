@@ -1,6 +1,6 @@
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { Type } from 'typebox';
-import { parsePrometheusText, type Sample, sampleValue } from '@meridian/telemetry/testing';
+import { parsePrometheusText, type Sample, sampleValue } from '@meridian/telemetry/prometheus-text';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createService, HttpProblem, type Service } from '../src/index.js';
 import { createTestContext, scrapeHeaders, type TestContext } from '../src/testing/index.js';

@@ -1,7 +1,7 @@
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePrometheusText, sampleValue } from '@meridian/telemetry/testing';
+import { parsePrometheusText, sampleValue } from '@meridian/telemetry/prometheus-text';
 import { addQueueWorkers, createWorkerProcess } from '../src/index.js';
 import { createTestContext, scrapeHeaders, TEST_REDIS_URL, type TestContext } from '../src/testing/index.js';
 

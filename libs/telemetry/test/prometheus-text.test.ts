@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Metrics } from '../src/index.js';
-import { parsePrometheusText, sampleValue } from '../src/testing/prometheus-text.js';
+import { parsePrometheusText, sampleValue } from '../src/prometheus-text.js';
 
 describe('Prometheus text', () => {
   it('reads samples, labels with escapes, and special values', () => {

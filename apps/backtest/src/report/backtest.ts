@@ -1,6 +1,6 @@
 import type { BacktestRow, StoredTrade } from '@meridian/db';
 import { drawdowns } from '../equity.js';
-import { escapeHtml, number, page, percent, table, type Page } from './html.js';
+import { escapeHtml, number, page, percent, table, type Page } from '@meridian/service/html-page';
 
 const METRICS: [string, string, (v: unknown) => string][] = [
   ['totalReturn', 'Total return', percent],

@@ -2,7 +2,7 @@ import type { StudyRow } from '@meridian/db';
 import { drawdowns } from '../equity.js';
 import type { SweepResult } from '../jobs/sweep.js';
 import { CHART_SCRIPT, gatesTable, metricsTable } from './backtest.js';
-import { escapeHtml, number, page, table, type Page } from './html.js';
+import { escapeHtml, number, page, table, type Page } from '@meridian/service/html-page';
 
 /** Red (worst) to green (best) through yellow; grey for a set with no objective. */
 function colour(value: number | null, lo: number, hi: number): string {

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { ApiKeyRepository } from '@meridian/db';
-import { HttpProblem, LINK_PARAM, linkGrants, parseLinkToken } from '@meridian/service';
+import { HttpProblem, LINK_COOKIE, LINK_PARAM, linkGrants, parseLinkToken } from '@meridian/service';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -24,11 +24,13 @@ function presentedKey(request: FastifyRequest): string | undefined {
   return typeof header === 'string' ? header : undefined;
 }
 
-/** The `link` query parameter's value, when the target has one. */
-function linkParameter(url: string): string | undefined {
-  const queryAt = url.indexOf('?');
-  if (queryAt === -1) return undefined;
-  return new URLSearchParams(url.slice(queryAt + 1)).get(LINK_PARAM) ?? undefined;
+/** A signed link's token: the `link` query parameter, or the cookie a followed link left. */
+function linkToken(request: FastifyRequest): { token: string; fromQuery: boolean } | undefined {
+  const queryAt = request.url.indexOf('?');
+  const param = queryAt === -1 ? null : new URLSearchParams(request.url.slice(queryAt + 1)).get(LINK_PARAM);
+  if (param) return { token: param, fromQuery: true };
+  const cookie = request.headers.cookie?.split(';').map((c) => c.trim()).find((c) => c.startsWith(`${LINK_COOKIE}=`));
+  return cookie ? { token: cookie.slice(LINK_COOKIE.length + 1), fromQuery: false } : undefined;
 }
 
 function unauthenticated(reply: FastifyReply, detail: string): HttpProblem {
@@ -66,16 +68,20 @@ export const apiKeyAuth: FastifyPluginAsyncTypebox = fp(async (app) => {
   }
 
   // A signed link (POST /v1/links) instead of a key: GET only, its key alive, its path matching.
-  async function followLink(request: FastifyRequest, reply: FastifyReply, link: string): Promise<HttpProblem | undefined> {
+  async function followLink(request: FastifyRequest, reply: FastifyReply, link: { token: string; fromQuery: boolean }): Promise<HttpProblem | undefined> {
     if (request.method !== 'GET' && request.method !== 'HEAD') return unauthenticated(reply, 'A signed link grants GET only. Send an API key for anything else.');
-    const token = parseLinkToken(link);
+    const token = parseLinkToken(link.token);
     if (!token) return unauthenticated(reply, 'The link is malformed: copy it whole, or ask for a new one with POST /v1/links.');
     const entry = await keys.lookup(token.keyId);
     if (!entry || entry.revoked) return unauthenticated(reply, 'The key this link was made with is revoked or unknown. Ask for a new link.');
     const verdict = linkGrants(app.config.internalSecret, token, entry.tenant, request.url.split('?')[0] as string);
-    if (verdict === 'expired') return unauthenticated(reply, 'The link has expired. Ask for a new one with POST /v1/links.');
-    if (verdict !== 'ok' || !entry.scopes.includes('read')) return unauthenticated(reply, 'The link is not valid for this page.');
+    if (verdict.status === 'expired') return unauthenticated(reply, 'The link has expired. Ask for a new one with POST /v1/links.');
+    if (verdict.status !== 'ok' || !entry.scopes.includes('read')) return unauthenticated(reply, 'The link is not valid for this page.');
     request.caller = { tenant: entry.tenant, keyId: entry.prefix };
+    if (link.fromQuery) {
+      const secure = app.config.nodeEnv === 'production' ? '; Secure' : '';
+      reply.header('set-cookie', `${LINK_COOKIE}=${link.token}; Path=${verdict.path}; Max-Age=${Math.max(0, token.expires - Math.floor(Date.now() / 1000))}; HttpOnly; SameSite=Strict${secure}`);
+    }
     return undefined;
   }
 
@@ -83,7 +89,7 @@ export const apiKeyAuth: FastifyPluginAsyncTypebox = fp(async (app) => {
   // without creating a promise; only a look-up through Redis or the database waits.
   app.addHook('onRequest', (request, reply, done) => {
     if (isPublic(request.url)) return done();
-    const link = linkParameter(request.url);
+    const link = linkToken(request);
     if (link !== undefined && presentedKey(request) === undefined) {
       followLink(request, reply, link).then(done, done);
       return;

@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-/** uPlot, read once from its package and inlined: a report needs nothing from any other host. */
+/**
+ * Self-contained HTML pages (backtest reports, the monitor's dashboard): markup, data as JSON and
+ * uPlot inlined, under a Content-Security-Policy that runs only the page's own scripts.
+ */
+
+/** uPlot, read once from its package and inlined: a page needs nothing from any other host. */
 const uplot = (() => {
   const require = createRequire(import.meta.url);
   const dir = require.resolve('uplot/package.json').replace(/package\.json$/, '');

@@ -9,8 +9,11 @@ const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
 /**
- * Parses the Prometheus text exposition format strictly enough to check a scrape: every
- * non-comment line must be a sample, or this throws naming the line.
+ * Parses the Prometheus text exposition format into samples: every non-comment line must be a
+ * sample, or this throws naming the line. Tests check scrapes with it and the monitor reads
+ * every service's /metrics with it: the parse-prometheus-text-format package folds a histogram's
+ * series into one when they differ by labels other than `le` (every route's buckets in one), so
+ * per-route latency cannot be read through it.
  */
 export function parsePrometheusText(text: string): Sample[] {
   const samples: Sample[] = [];

@@ -1,0 +1,33 @@
+import type { Pools } from '@meridian/db';
+import type { Redis } from 'ioredis';
+import type { Figure } from '../figures.js';
+
+/** Redis INFO: memory, clients, evictions and keys of the whole server. */
+export async function redisFigures(redis: Redis): Promise<Figure[]> {
+  const info = await redis.info();
+  const field = (name: string) => Number(new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  const keys = [...info.matchAll(/^db\d+:keys=(\d+)/gm)].reduce((total, match) => total + Number(match[1]), 0);
+  return [
+    { name: 'redis_used_memory_bytes', labels: {}, value: field('used_memory') },
+    { name: 'redis_connected_clients', labels: {}, value: field('connected_clients') },
+    { name: 'redis_evicted_keys', labels: {}, value: field('evicted_keys') },
+    { name: 'redis_keys', labels: {}, value: keys },
+  ].filter((figure) => Number.isFinite(figure.value));
+}
+
+/** Postgres: the database's size on disk, its buffer cache hit ratio and dead tuples. */
+export async function postgresFigures(db: Pools): Promise<Figure[]> {
+  const { rows } = await db.write.query<{ bytes: string; hit: number | null; dead: string }>({
+    name: 'monitor.postgres',
+    text: `SELECT pg_database_size(current_database())::text AS bytes,
+                  (SELECT sum(blks_hit)::float8 / NULLIF(sum(blks_hit) + sum(blks_read), 0) FROM pg_stat_database WHERE datname = current_database()) AS hit,
+                  (SELECT coalesce(sum(n_dead_tup), 0)::text FROM pg_stat_user_tables) AS dead`,
+  });
+  const row = rows[0];
+  if (!row) return [];
+  return [
+    { name: 'pg_database_bytes', labels: {}, value: Number(row.bytes) },
+    ...(row.hit === null ? [] : [{ name: 'pg_buffer_hit_ratio', labels: {}, value: row.hit }]),
+    { name: 'pg_dead_tuples', labels: {}, value: Number(row.dead) },
+  ];
+}
