@@ -66,11 +66,11 @@ export interface FileStack {
  * A stack of `services` for one test file: started with its own empty database before the file's
  * tests, with an API key for `tenant` holding `scopes`, and stopped after them.
  */
-export function stackForFile(tenant: string, scopes: string, services: readonly string[] = SERVICE_NAMES): FileStack {
+export function stackForFile(tenant: string, scopes: string, services: readonly string[] = SERVICE_NAMES, extraEnv: Record<string, string> = {}): FileStack {
   const file = {} as FileStack;
   beforeAll(async () => {
     file.ctx = await createTestContext({ emptyDatabase: true });
-    file.env = await stackEnv(file.ctx);
+    file.env = await stackEnv(file.ctx, extraEnv);
     ({ stack: file.stack, url: file.url } = await startStack(file.env, services));
     file.auth = { authorization: `Bearer ${createKeyWithCli(file.env, tenant, scopes).trim()}` };
   });

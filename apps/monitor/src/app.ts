@@ -9,7 +9,7 @@ import { queueBoard } from './routes/queues/index.js';
 import { serviceRoutes } from './routes/services/index.js';
 
 export interface MonitorOptions extends AppOptions {
-  /** Alert rules file; apps/monitor/alert-rules.json by default. */
+  /** Alert rules file; MONITOR_RULES_FILE, else apps/monitor/alert-rules.json. */
   rulesFile?: string | URL;
   /** Scrape on an interval (the default); tests call monitor.tick() themselves. */
   autoStart?: boolean;
@@ -24,7 +24,7 @@ export async function buildApp(options: MonitorOptions): Promise<MonitorService>
   const app = await createService({ ...options, description: 'Health of every service, RED figures, queues, cache, database, alerts with trends, a live dashboard and a queue board.' });
   const producer = queueConnection(options.config, 'producer');
   const queues = new QueueWatch(options.config, producer);
-  const monitor = new Monitor({ config: options.config, db: app.db, redis: app.redis, queues, rules: loadRules(options.rulesFile), log: app.log });
+  const monitor = new Monitor({ config: options.config, db: app.db, redis: app.redis, queues, rules: loadRules(options.rulesFile ?? options.config.monitor.rulesFile), log: app.log });
   app.decorate('monitor', monitor);
   if (options.autoStart !== false) app.addHook('onReady', async () => monitor.start());
   app.addHook('onClose', async () => {

@@ -59,6 +59,13 @@ describe('alert rules', () => {
     expect(engine.trends()[0]).toMatchObject({ in30m: 1050, breachAt: 50 * 60_000 });
   });
 
+  it('predict nothing from a few seconds of history, however steep', () => {
+    const engine = new AlertEngine(rules([{ name: 'heap', figure: 'heap_used_bytes', above: { warning: 1000 }, for: '5m', predict: true, summary: 'heap' }]));
+    const points = Array.from({ length: 20 }, (_, s) => ({ t: s * 1000, v: 500 + 20 * s }));
+    expect(engine.evaluate([{ name: 'heap_used_bytes', labels: {}, value: 880 }], 19_000, () => points)).toEqual([]);
+    expect(engine.trends()).toEqual([]);
+  });
+
   it('refuse a rules file with a mistake, naming it', () => {
     expect(() => rules([{ ...rule, for: 'soon' }])).toThrow(/\/rules\/0\/for/);
     expect(() => rules([{ ...rule, above: undefined }])).toThrow(/needs exactly one of above or below/);

@@ -54,6 +54,8 @@ export interface MonitorConfig {
   targets: Readonly<Record<string, string>>;
   /** Where alert transitions are POSTed in Alertmanager's webhook format; none when unset. */
   webhookUrl: string | undefined;
+  /** A rules file replacing the alert rules versioned with the monitor. */
+  rulesFile: string | undefined;
 }
 
 export interface QueueConfig {
@@ -172,6 +174,7 @@ export function loadConfig(service: ServiceName, env: Env = process.env): Config
       scrapeIntervalMs: int(env, 'MONITOR_SCRAPE_INTERVAL_MS', 5_000, 100, 3_600_000),
       targets: monitorTargets(env, upstreams),
       webhookUrl: optionalStr(env, 'MONITOR_WEBHOOK_URL') === undefined ? undefined : url(env, 'MONITOR_WEBHOOK_URL', undefined, ['http', 'https']),
+      rulesFile: optionalStr(env, 'MONITOR_RULES_FILE'),
     },
   };
 }

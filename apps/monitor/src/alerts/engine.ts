@@ -51,7 +51,8 @@ const fill = (template: string, labels: Labels, value: number) =>
  * adding one (a critical silences its own warning); it resolves only once the figure is back
  * inside the warning threshold by the rule's `clear` share, so a figure flapping around a
  * threshold stays one alert. Rules with `predict` also warn when a line fitted over the last ten
- * minutes (R² ≥ 0.8) crosses the warning threshold within thirty minutes.
+ * minutes (at least five of them recorded, R² ≥ 0.8) crosses the warning threshold within thirty
+ * minutes.
  */
 export class AlertEngine {
   private readonly states = new Map<string, State>();
@@ -142,7 +143,9 @@ export class AlertEngine {
     const key = figureKey(`${rule.name}-will-breach`, figure.labels);
     const state = this.states.get(key);
     const threshold = rule.warning ?? rule.critical;
-    const trend = points.length >= 6 ? fitTrend(points) : undefined;
+    // A line through a few seconds (a process starting up) says nothing about the next half hour.
+    const spanned = points.length >= 6 && (points.at(-1) as { t: number }).t - (points[0] as { t: number }).t >= TREND_WINDOW_MS / 2;
+    const trend = spanned ? fitTrend(points) : undefined;
     const breachAt = trend && threshold !== undefined ? (trend.reaches(threshold, now) ?? null) : null;
     if (trend && threshold !== undefined) {
       this.predictions.push({ rule: rule.name, labels: figure.labels, value: figure.value, threshold, in30m: trend.at(now + HORIZON_MS), breachAt, r2: trend.r2 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import defaultRules from '../../alert-rules.json' with { type: 'json' };
 import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 
@@ -62,8 +63,8 @@ export function parseRules(json: unknown, source = 'alert rules'): AlertRule[] {
   });
 }
 
-export const DEFAULT_RULES_FILE = new URL('../../alert-rules.json', import.meta.url);
-
-export function loadRules(file: URL | string = DEFAULT_RULES_FILE): AlertRule[] {
+/** The rules in `file` (MONITOR_RULES_FILE), or the ones versioned with the monitor (apps/monitor/alert-rules.json, bundled). */
+export function loadRules(file?: URL | string): AlertRule[] {
+  if (file === undefined) return parseRules(defaultRules as unknown, 'apps/monitor/alert-rules.json');
   return parseRules(JSON.parse(readFileSync(file, 'utf8')) as unknown, String(file));
 }
