@@ -34,6 +34,21 @@ export async function setup(): Promise<void> {
   });
 }
 
+/** A signed link to the monitor's dashboard for the browser (valid for a day), or how to get one. */
+async function dashboardLink(gateway: string, key: string): Promise<string> {
+  try {
+    const res = await fetch(`${gateway}/v1/links`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ path: '/v1/monitor/dashboard', ttlSeconds: 86_400 }),
+    });
+    if (res.ok) return ((await res.json()) as { url: string }).url;
+  } catch {
+    // Said below with the way to get one later.
+  }
+  return 'POST /v1/links {"path":"/v1/monitor/dashboard"} with the demo key makes a link to the dashboard';
+}
+
 /** Everything `setup` does, then every service and worker in the foreground until Ctrl-C. */
 export async function start(): Promise<number> {
   await setup();
@@ -68,6 +83,7 @@ export async function start(): Promise<number> {
   }
   const gateway = config.upstreams.gateway;
   const key = ensureDemoKey(root);
+  const dashboard = await dashboardLink(gateway, key);
   console.error(
     [
       '',
@@ -76,6 +92,7 @@ export async function start(): Promise<number> {
       `  Try:     curl -s -H "Authorization: Bearer ${key}" ${gateway}/v1/instruments`,
       `  Health:  curl -s ${gateway}/health      (details: -H "Authorization: Bearer $(cat tmp/metrics-token)")`,
       `  API:     ${gateway}/docs`,
+      `  Monitor: ${dashboard}`,
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),

@@ -84,3 +84,34 @@ describe('infra files', () => {
     expect(ports('meridian-workers')).toEqual([loadConfig('signals', {}).queue.workerMetricsPort, loadConfig('backtest', {}).queue.workerMetricsPort]);
   });
 });
+
+describe('the Grafana dashboard', () => {
+  const dashboard = JSON.parse(readFileSync(join(infra, 'grafana/meridian.json'), 'utf8')) as { uid: string; panels: { id: number; title: string; targets: { expr: string }[] }[] };
+
+  it('has a panel per figure with distinct ids, each querying Prometheus', () => {
+    expect(dashboard.uid).toBe('meridian');
+    expect(new Set(dashboard.panels.map((p) => p.id)).size).toBe(dashboard.panels.length);
+    for (const panel of dashboard.panels) expect(panel.targets.length, panel.title).toBeGreaterThan(0);
+  });
+
+  it('asks only for metrics a Meridian process exposes', async () => {
+    const { createService } = await import('@meridian/service');
+    const { createTestContext, scrapeHeaders } = await import('@meridian/service/testing');
+    const { parsePrometheusText } = await import('@meridian/telemetry/prometheus-text');
+    const ctx = await createTestContext();
+    const app = await createService({ config: ctx.config('signals'), description: 'metrics' });
+    try {
+      await app.inject({ url: '/health/live' });
+      const text = (await app.inject({ url: '/metrics', headers: scrapeHeaders(app.config) })).body;
+      const exposed = new Set(parsePrometheusText(text).map((s) => s.name));
+      // Families registered but not observed yet in a fresh process.
+      for (const family of ['queue_jobs', 'queue_job_duration_seconds_bucket', 'cache_requests_total', 'db_queries_total', 'db_query_duration_seconds_total']) exposed.add(family);
+      const asked = dashboard.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\b([a-z_]+_[a-z_]+)(?=\{|\[|\)|\s|$)/g)].map((m) => m[1] as string)));
+      const functions = new Set(['histogram_quantile']);
+      expect(asked.filter((name) => !functions.has(name) && !exposed.has(name))).toEqual([]);
+    } finally {
+      await app.close();
+      await ctx.cleanup();
+    }
+  });
+});
