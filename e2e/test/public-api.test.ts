@@ -51,7 +51,8 @@ async function call(op: { method: string; url: string }, headers: Record<string,
     headers: { ...headers, ...(withBody ? { 'content-type': 'application/json' } : {}) },
     ...(withBody ? { body: '{}' } : {}),
   });
-  await res.arrayBuffer();
+  // Only the status counts; an event stream would never end.
+  await res.body?.cancel();
   return res.status;
 }
 
