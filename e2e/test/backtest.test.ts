@@ -89,6 +89,16 @@ describe('the backtest service from the terminal and the browser', () => {
     expect((await fetch(fresh.url)).status).toBe(200);
   });
 
+  it("leaves a cookie scoped to the page, so the page's own requests are granted without the link", async () => {
+    const url = new URL(reportUrl);
+    const opened = await fetch(reportUrl);
+    const cookie = opened.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(new RegExp(`^meridian_link=[\\w.-]+; Path=${url.pathname}; Max-Age=\\d+; HttpOnly; SameSite=Strict$`));
+    const pair = cookie.split(';')[0] as string;
+    expect((await fetch(`${url.origin}${url.pathname}`, { headers: { cookie: pair } })).status).toBe(200);
+    expect((await fetch(`${url.origin}/v1/backtests`, { headers: { cookie: pair } })).status).toBe(401);
+  });
+
   it('runs a sweep from the CLI and prints the top 10', () => {
     const result = cli(['sweep', '--strategy', join(ROOT, 'e2e/test/fixtures/golden-cross.json'), '--symbol', 'SPX', '--grid', 'fast=5:50:5', '--grid', 'slow=100,150,200', '--where', 'fast < slow']);
     expect(result.status).toBe(0);

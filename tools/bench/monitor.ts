@@ -28,7 +28,8 @@ const scraped = (cmdline: string) =>
   /apps\/(gateway|signals|backtest)\/(main|worker)\.js/.test(cmdline) ? 'scraped' : cmdline.includes('monitor/main.js') ? 'monitor' : undefined;
 
 const ctx = await createTestContext();
-const env = benchEnv(ctx, ports, { MONITOR_SCRAPE_INTERVAL_MS: '5000' });
+// Workers on their service's port + 100 (the test context's 0 would hide them), where the monitor looks.
+const env = benchEnv(ctx, ports, { MONITOR_SCRAPE_INTERVAL_MS: '5000', WORKER_METRICS_PORT: '' });
 await migrate({ databaseUrl: ctx.database.url });
 await loadDemoData(ctx.config('signals').database, () => undefined);
 const specs = builtProcesses(ROOT, ['gateway', 'signals', 'backtest', 'monitor']);

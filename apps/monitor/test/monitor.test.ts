@@ -117,6 +117,16 @@ describe('the monitor', () => {
     expect(cleared.alerts.filter((a) => a.rule === 'queue-stuck')).toEqual([]);
   });
 
+  it('lists the costliest statements, or says how to enable pg_stat_statements, and the largest tables', async () => {
+    const body = (await get('/v1/monitor/database?limit=500')).json();
+    if (body.statements.available) expect(body.statements.byTotal.length).toBeGreaterThan(0);
+    else expect(body.statements.reason).toMatch(/shared_preload_libraries/);
+    const alerts = body.tables.find((t: { table: string }) => t.table === 'monitor_alerts');
+    expect(alerts.rows + alerts.deadTuples).toBeGreaterThanOrEqual(0);
+    expect(alerts.indexBytes).toBeGreaterThan(0);
+    expect(body.tables.map((t: { table: string }) => t.table)).toContain('bars');
+  });
+
   it('streams the overview after every round', async () => {
     const address = await monitor.listen({ host: '127.0.0.1', port: 0 });
     const controller = new AbortController();

@@ -31,3 +31,23 @@ export async function postgresFigures(db: Pools): Promise<Figure[]> {
     { name: 'pg_dead_tuples', labels: {}, value: Number(row.dead) },
   ];
 }
+
+export interface TableSize {
+  table: string;
+  tableBytes: number;
+  indexBytes: number;
+  rows: number;
+  deadTuples: number;
+}
+
+/** The largest tables with their indexes' size, live and dead rows: where the disk goes. */
+export async function tableSizes(db: Pools, limit = 15): Promise<TableSize[]> {
+  const { rows } = await db.read.query<{ table: string; tableBytes: string; indexBytes: string; rows: string; deadTuples: string }>({
+    name: 'monitor.table_sizes',
+    text: `SELECT relname AS "table", pg_table_size(relid)::text AS "tableBytes", pg_indexes_size(relid)::text AS "indexBytes",
+                  n_live_tup::text AS rows, n_dead_tup::text AS "deadTuples"
+           FROM pg_stat_user_tables ORDER BY pg_total_relation_size(relid) DESC LIMIT $1`,
+    values: [limit],
+  });
+  return rows.map((r) => ({ table: r.table, tableBytes: Number(r.tableBytes), indexBytes: Number(r.indexBytes), rows: Number(r.rows), deadTuples: Number(r.deadTuples) }));
+}

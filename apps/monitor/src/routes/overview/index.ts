@@ -3,7 +3,9 @@ import { HttpProblem } from '@meridian/service';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { topStatements } from '@meridian/db';
 import { durationMs } from '../../alerts/rules.js';
+import { tableSizes } from '../../collect/stores.js';
 import type { Monitor } from '../../monitor.js';
 import type { Overview } from '../../overview.js';
 
@@ -64,6 +66,20 @@ export const overviewRoutes: FastifyPluginAsyncTypebox<{ monitor: Monitor }> = a
     const history = await monitor.alerts.recent(request.query.limit ?? 100);
     const firing = monitor.engine.firing().map((a) => ({ ...a, startsAt: new Date(a.startsAt).toISOString() }));
     return { firing, history: history.map((h) => ({ ...h, startsAt: h.startsAt.toISOString(), endsAt: h.endsAt?.toISOString() ?? null })) };
+  });
+
+  app.get('/v1/monitor/database', {
+    schema: {
+      tags: ['monitor'],
+      summary: 'Postgres: the costliest statements (pg_stat_statements, by total and by mean time) and the largest tables with their index sizes',
+      description: 'Where pg_stat_statements is not enabled, `statements.available` is false and `reason` says how to enable it.',
+      querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 15 })) }),
+      response: { 200: Type.Object({ statements: Json, tables: Type.Array(Json) }) },
+    },
+  }, async (request) => {
+    const limit = request.query.limit ?? 15;
+    const [statements, tables] = await Promise.all([topStatements(app.db.write, limit), tableSizes(app.db, limit)]);
+    return { statements: { ...statements }, tables: tables.map((t) => ({ ...t })) };
   });
 
   app.get('/v1/monitor/stream', {
