@@ -9,8 +9,10 @@ export interface Scrape {
   error?: string;
 }
 
+// Uncompressed: compressing a scrape costs the scraped service about as much CPU as rendering it
+// (BENCHMARKS.md, "Monitor"), and the monitor sits beside the services, where bytes are cheap.
 async function get(url: string, token: string, timeoutMs: number): Promise<Response> {
-  return fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(timeoutMs) });
+  return fetch(url, { headers: { authorization: `Bearer ${token}`, 'accept-encoding': 'identity' }, signal: AbortSignal.timeout(timeoutMs) });
 }
 
 /** Reads one target's readiness and metrics; a target that does not answer is down, with the reason. */
