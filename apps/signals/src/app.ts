@@ -6,6 +6,8 @@ import { barRoutes, type BarRoutesOptions } from './routes/bars/index.js';
 import { indicatorRoutes } from './routes/indicators/index.js';
 import { instrumentRoutes } from './routes/instruments/index.js';
 import { jobRoutes } from './routes/jobs/index.js';
+import { LiveHub } from './live/hub.js';
+import { liveRoutes } from './routes/live/index.js';
 import { seasonalityRoutes } from './routes/seasonality/index.js';
 import { signalRoutes } from './routes/signals/index.js';
 import { RollupJobs } from './rollups.js';
@@ -24,7 +26,9 @@ export async function buildApp(options: SignalsOptions): Promise<Service> {
   const batches = new BatchJobs(options.config, producer);
   const rollups = new RollupJobs(options.config, producer);
   app.metrics.watchQueues(async () => ({ ...(await batches.counts()), ...(await rollups.counts()) }));
+  const live = new LiveHub(app.redis, options.config.redisUrl, options.config.redisPrefix, { retention: options.config.live.retention }, app.log);
   app.addHook('onClose', async () => {
+    await live.close();
     await batches.close();
     await rollups.close();
     producer.disconnect();
@@ -33,17 +37,20 @@ export async function buildApp(options: SignalsOptions): Promise<Service> {
   await app.register(instrumentRoutes);
   // New bars change every indicator and signal of the symbol, on every instance.
   await app.register(barRoutes, {
-    onIngested: async (symbol, interval) => {
+    onIngested: async (symbol, interval, changed) => {
       await market.invalidate(symbol);
+      // Committed already: a subscriber that misses these because Redis failed reads them with GET /v1/bars.
+      if (changed) await live.publish(symbol, interval, changed).catch((error: Error) => app.log.warn({ err: error.message, symbol }, 'live bar events not published'));
       // The bars are committed whatever happens here: a refresh that cannot be queued now is
       // done by the next ingest's.
       await rollups.request(interval).catch((error: Error) => app.log.warn({ err: error.message, interval }, 'rollup refresh not queued'));
-      await options.bars?.onIngested?.(symbol, interval);
+      await options.bars?.onIngested?.(symbol, interval, changed);
     },
   });
   await app.register(indicatorRoutes, { market });
   await app.register(seasonalityRoutes, { market });
   await app.register(signalRoutes, { market, results, batches });
   await app.register(jobRoutes, { batches });
+  await app.register(liveRoutes, { hub: live, market, heartbeatMs: options.config.live.heartbeatMs, bufferBytes: options.config.live.bufferBytes });
   return app;
 }

@@ -45,6 +45,15 @@ export interface Config {
   gateway: GatewayConfig;
   queue: QueueConfig;
   monitor: MonitorConfig;
+  live: LiveConfig;
+}
+
+export interface LiveConfig {
+  /** Bar events kept per symbol for clients resuming with Last-Event-ID. */
+  retention: number;
+  heartbeatMs: number;
+  /** Bytes a live client may leave unread before it is sent an error and disconnected. */
+  bufferBytes: number;
 }
 
 export interface MonitorConfig {
@@ -169,6 +178,11 @@ export function loadConfig(service: ServiceName, env: Env = process.env): Config
       keepFailedS: int(env, 'JOB_KEEP_FAILED_S', 7 * 86_400, 1, 31_536_000),
       lockMs: int(env, 'JOB_LOCK_MS', 30_000, 1_000, 3_600_000),
       workerMetricsPort: int(env, 'WORKER_METRICS_PORT', ports[service] === 0 ? 0 : ports[service] + 100, 0, 65535),
+    },
+    live: {
+      retention: int(env, 'LIVE_RETENTION', 10_000, 1, 10_000_000),
+      heartbeatMs: int(env, 'LIVE_HEARTBEAT_MS', 15_000, 100, 3_600_000),
+      bufferBytes: int(env, 'LIVE_BUFFER_BYTES', 1_048_576, 1024, 1_073_741_824),
     },
     monitor: {
       scrapeIntervalMs: int(env, 'MONITOR_SCRAPE_INTERVAL_MS', 5_000, 100, 3_600_000),

@@ -17,7 +17,7 @@ export {
 export { StudyRepository, type NewStudy, type StudyKind, type StudyRow } from './repositories/studies.js';
 export { CursorError, decodeCursor, encodeCursor } from './keyset.js';
 export { ApiKeyRepository, type ApiKeyRow, type Scope } from './repositories/api-keys.js';
-export { ingestBars, IngestRejected, type IngestCounts, type IngestRequest } from './bars/ingest.js';
+export { ingestBars, IngestRejected, type ChangedBars, type IngestCounts, type IngestRequest } from './bars/ingest.js';
 export { type BarFormat, type Rejection } from './bars/parse.js';
 export { parseTimestamp } from './bars/timestamp.js';
 export { BarRepository, INTERVALS, ROLLUPS, rolledUpFrom, rollupsFrom, type BarColumns, type BarRange, type BarRow, type ExportFormat, type Interval } from './bars/repository.js';

@@ -12,6 +12,14 @@ export interface IngestCounts {
   updated: number;
   /** Bars that existed with the same values. */
   unchanged: number;
+  /** With `changedLimit`: the latest bars this upload inserted or changed, oldest first. */
+  changed?: ChangedBars;
+}
+
+export interface ChangedBars {
+  bars: { ts: number; open: number; high: number; low: number; close: number; volume: number | null }[];
+  /** More bars changed than `changedLimit`: only the latest are listed. */
+  truncated: boolean;
 }
 
 /** The file had bad lines; nothing was written. */
@@ -32,6 +40,23 @@ export interface IngestRequest {
   source: Readable;
   /** Characters of COPY text per batch; the default suits production, tests make it small. */
   batchChars?: number;
+  /** List up to this many of the bars the upload inserted or changed (for live subscribers). */
+  changedLimit?: number;
+}
+
+/** The bars this transaction wrote in the upload's span, newest first up to `limit`: what subscribers need to hear of. */
+async function changedBars(client: pg.PoolClient, request: IngestRequest, minTs: number, maxTs: number, limit: number): Promise<ChangedBars> {
+  if (!(maxTs >= minTs)) return { bars: [], truncated: false };
+  const { rows } = await client.query<{ ts: number; open: number; high: number; low: number; close: number; volume: number | null }>({
+    name: 'bars.ingest.changed',
+    text: `SELECT (extract(epoch FROM ts) * 1000)::float8 AS ts, open, high, low, close, volume FROM bars
+           WHERE instrument_id = $1 AND interval = $2 AND xmin = pg_current_xact_id()::xid
+             AND ts BETWEEN timestamptz 'epoch' + $3::bigint * interval '1 millisecond' AND timestamptz 'epoch' + $4::bigint * interval '1 millisecond'
+           ORDER BY ts DESC LIMIT $5`,
+    values: [request.instrumentId, request.interval, minTs, maxTs, limit + 1],
+  });
+  const truncated = rows.length > limit;
+  return { bars: rows.slice(0, limit).reverse(), truncated };
 }
 
 const MAX_DUPLICATES = 20;
@@ -58,14 +83,17 @@ export async function ingestBars(pool: pg.Pool, request: IngestRequest): Promise
     const { summary } = parser;
     if (summary.rejected > 0) throw new IngestRejected(summary.rows, summary.rejected, summary.rejections);
     const { inserted, updated } = writer.written;
+    let counts: IngestCounts;
     if (writer.accumulating) {
       await rejectDuplicates(client, request, summary.rows);
       const rest = await moveStaged(client, request, summary.minTs, summary.maxTs);
-      await client.query('COMMIT');
-      return { rows: summary.rows, inserted: inserted + rest.inserted, updated: updated + rest.updated, unchanged: summary.rows - inserted - updated - rest.inserted - rest.updated };
+      counts = { rows: summary.rows, inserted: inserted + rest.inserted, updated: updated + rest.updated, unchanged: summary.rows - inserted - updated - rest.inserted - rest.updated };
+    } else {
+      counts = { rows: summary.rows, inserted, updated, unchanged: summary.rows - inserted - updated };
     }
+    if (request.changedLimit !== undefined && counts.inserted + counts.updated > 0) counts.changed = await changedBars(client, request, summary.minTs, summary.maxTs, request.changedLimit);
     await client.query('COMMIT');
-    return { rows: summary.rows, inserted, updated, unchanged: summary.rows - inserted - updated };
+    return counts;
   } catch (error) {
     await client.query('ROLLBACK').catch((rollback: Error) => {
       broken = rollback;

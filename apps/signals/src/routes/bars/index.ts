@@ -1,15 +1,18 @@
 import type { Readable } from 'node:stream';
 import { BarPage, BarPageQuery, BarsRejected, BarSeriesQuery, IngestQuery, IngestResult, Problem } from '@meridian/contracts';
-import { BarRepository, IngestRejected, InstrumentRepository, ingestBars, type BarFormat, type BarRange, type BarRow, type Interval } from '@meridian/db';
+import { BarRepository, IngestRejected, InstrumentRepository, ingestBars, type BarFormat, type BarRange, type BarRow, type ChangedBars, type Interval } from '@meridian/db';
 import { HttpProblem } from '@meridian/service';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { instant } from '../../window.js';
 
 export interface BarRoutesOptions {
-  /** Runs after bars of a symbol were committed: cache invalidation and rollup refresh hang here. */
-  onIngested?: (symbol: string, interval: Interval) => Promise<void>;
+  /** Runs after bars of a symbol were committed: cache invalidation, rollup refresh and live events hang here. */
+  onIngested?: (symbol: string, interval: Interval, changed: ChangedBars | undefined) => Promise<void>;
 }
+
+/** Live subscribers hear of at most this many bars per upload, the latest; a bulk load is read with GET /v1/bars. */
+const LIVE_BARS_PER_UPLOAD = 10_000;
 
 const UPLOAD_TYPES: Record<string, BarFormat> = {
   'text/csv': 'csv',
@@ -60,9 +63,9 @@ export const barRoutes: FastifyPluginAsyncTypebox<BarRoutesOptions> = async (app
     if (format === undefined) throw new HttpProblem(415, 'unsupported-media-type', `Send bars as text/csv or application/x-ndjson, not "${contentType}".`);
     const id = await instrumentId(request.query.symbol);
     try {
-      const counts = await ingestBars(app.db.write, { instrumentId: id, interval, format, source: request.body as Readable });
+      const { changed, ...counts } = await ingestBars(app.db.write, { instrumentId: id, interval, format, source: request.body as Readable, changedLimit: LIVE_BARS_PER_UPLOAD });
       app.metrics.ingestedRows.inc({ interval }, counts.inserted + counts.updated);
-      await options.onIngested?.(request.query.symbol, interval);
+      await options.onIngested?.(request.query.symbol, interval, changed);
       return { symbol: request.query.symbol, interval, ...counts, rejected: 0 };
     } catch (error) {
       if (!(error instanceof IngestRejected)) throw error;
