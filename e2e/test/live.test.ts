@@ -15,10 +15,14 @@ describe('live bars through the gateway', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
+    let err = '';
     client.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    client.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     try {
-      // Heartbeats are 15 s apart; give the subscription a moment to be made.
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // The client says when its stream has started: from then on it misses nothing.
+      const started = Date.now() + 15_000;
+      while (!err.includes('following LIVE') && Date.now() < started) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(err).toContain('following LIVE');
       const csv = 'date,open,high,low,close,volume\n2024-01-02,10,11,9,10.5,100\n2024-01-03,10.5,12,10,11.5,200\n';
       expect((await post('/v1/bars?symbol=LIVE', csv, 'text/csv')).status).toBe(200);
       const deadline = Date.now() + 10_000;

@@ -1,3 +1,5 @@
+import { readEventStream, type ServerSentEvent } from '@meridian/service/event-stream';
+
 /** A small client of the gateway for the CLI: JSON calls whose failures are one clear line, and SSE streams. */
 export class CliError extends Error {}
 
@@ -45,22 +47,13 @@ export class Gateway {
     return JSON.parse(text) as T;
   }
 
-  /** Reads a Server-Sent Events stream, calling `onEvent` for each event, until the server ends it. */
-  async events(path: string, onEvent: (event: string, data: unknown) => void): Promise<void> {
-    const res = await fetch(this.url(path), { headers: { authorization: `Bearer ${this.options.key}`, accept: 'text/event-stream' } });
-    if (!res.ok || !res.body) throw new CliError(`GET ${path} failed with ${res.status}: ${(await res.text()).slice(0, 300)}`);
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of res.body) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) !== -1) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event && data) onEvent(event, JSON.parse(data));
-      }
-    }
+  /** Follows a Server-Sent Events stream until the server ends it; `lastEventId` resumes one, `onOpen` hears that it started. */
+  async events(path: string, onEvent: (event: ServerSentEvent) => void, { lastEventId, onOpen }: { lastEventId?: string | undefined; onOpen?: () => void } = {}): Promise<void> {
+    const res = await fetch(this.url(path), {
+      headers: { authorization: `Bearer ${this.options.key}`, accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+    });
+    if (!res.ok || !res.body) throw new CliError(`GET ${path.split('?')[0]} failed with ${res.status}: ${(await res.text()).slice(0, 300)}`);
+    onOpen?.();
+    await readEventStream(res.body, onEvent);
   }
 }

@@ -65,8 +65,8 @@ async function follow(gateway: Gateway, label: string, eventsPath: string): Prom
   let last: RunView | undefined;
   const tty = process.stderr.isTTY === true;
   let printed = -1;
-  await gateway.events(eventsPath, (_event, data) => {
-    last = data as RunView;
+  await gateway.events(eventsPath, ({ data }) => {
+    last = JSON.parse(data) as RunView;
     if (tty) process.stderr.write(`\r${bar(label, last.progress, last.state)}\x1b[K`);
     else if (last.progress >= printed + 25 || ['completed', 'failed', 'cancelled'].includes(last.state)) {
       process.stderr.write(`${bar(label, last.progress, last.state)}\n`);

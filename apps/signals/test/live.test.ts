@@ -1,4 +1,4 @@
-import type { Service } from '@meridian/service';
+import { readEventStream, type Service } from '@meridian/service';
 import { createTestContext, signedHeaders, type TestContext } from '@meridian/service/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
@@ -23,20 +23,8 @@ function subscribe(base: string, path: string, config: Service['config'], header
   const done = (async () => {
     const res = await fetch(`${base}${path}`, { headers: { ...signedHeaders(config, 'GET', path), ...headers }, signal: controller.signal });
     if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
-    let buffer = '';
-    const decoder = new TextDecoder();
     try {
-      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) !== -1) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event && data) events.push({ event, id: /^id: (.*)$/m.exec(block)?.[1], data: JSON.parse(data) as Record<string, unknown> });
-        }
-      }
+      await readEventStream(res.body as AsyncIterable<Uint8Array>, ({ event, id, data }) => events.push({ event, id, data: JSON.parse(data) as Record<string, unknown> }));
     } catch (error) {
       if ((error as Error).name !== 'AbortError') throw error;
     }

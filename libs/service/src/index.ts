@@ -2,6 +2,7 @@ export { createService, createFastify, registerProcessParts, type AppOptions, ty
 export { addQueueWorkers, createWorkerProcess, workerListener, type WorkerProcessOptions } from './worker-process.js';
 export { BROTLI_QUALITY, COMPRESS_FROM_BYTES, type Encoding, preferredEncoding } from './encoding.js';
 export { streamProgress, type ProgressStream } from './sse.js';
+export { readEventStream, type ServerSentEvent } from './event-stream.js';
 export { runService, main, type Listener } from './run.js';
 export { HttpProblem, problem, sendProblem, PROBLEM_CONTENT_TYPE, type ProblemDocument } from './problem.js';
 export { createRedis, pingRedis, type RedisOptions } from './redis.js';

@@ -42,60 +42,63 @@ export const liveRoutes: FastifyPluginAsyncTypebox<LiveRouteOptions> = async (ap
     const resumed = decodePositions(Array.isArray(header) ? header[0] : header);
     if (header !== undefined && !resumed) throw new HttpProblem(400, 'validation', 'Last-Event-ID is not an id this stream sent: reconnect without it to start from now.');
 
-    reply.hijack();
     const out = reply.raw;
-    out.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no', 'x-request-id': request.id });
-    out.write('retry: 2000\n\n');
     const positions: Positions = {};
     let closed = false;
     let live = false;
+    const timers: { heartbeat?: NodeJS.Timeout } = {};
     const pending: LiveEvent[] = [];
     const close = (reason?: string) => {
       if (closed) return;
       closed = true;
       if (reason) out.write(`event: error\ndata: ${JSON.stringify({ reason })}\n\n`);
       hub.remove(subscriber);
-      clearInterval(heartbeat);
+      clearInterval(timers.heartbeat);
       out.end();
       if (reason) out.destroy();
     };
     // Live events cannot wait for a slow client: past the cap it is cut off (it resumes with Last-Event-ID).
     const send = (event: LiveEvent, replaying = false) => {
       if (closed || compareIds(event.id, positions[event.symbol] ?? '0-0') <= 0) return;
-      if (interval && event.bar.interval !== interval) {
-        positions[event.symbol] = event.id;
-        return;
-      }
       positions[event.symbol] = event.id;
+      if (interval && event.bar.interval !== interval) return;
       out.write(`id: ${encodePositions(positions)}\nevent: bar\ndata: ${JSON.stringify({ symbol: event.symbol, ...event.bar })}\n\n`);
       if (!replaying && out.writableLength > bufferBytes) close(`this client fell ${out.writableLength} bytes behind; reconnect with Last-Event-ID to resume`);
     };
     const subscriber: Subscriber = { symbols: new Set(symbols), deliver: (event) => (live ? send(event) : pending.push(event)) };
-    const heartbeat = setInterval(() => out.write(`event: heartbeat\ndata: {"at":"${new Date().toISOString()}"}\n\n`), heartbeatMs);
+
+    // Subscribed before the response starts, holding live events until the replay is done: a
+    // client that has the response head misses nothing from then on, and nothing comes twice.
+    try {
+      await hub.add(subscriber);
+      for (const symbol of symbols) positions[symbol] = resumed?.[symbol] ?? (await hub.tail(symbol));
+    } catch (error) {
+      hub.remove(subscriber);
+      request.log.warn({ err: (error as Error).message }, 'live stream could not start');
+      throw new HttpProblem(503, 'live-unavailable', 'Live events are unavailable (Redis does not answer); retry shortly.');
+    }
+    reply.hijack();
+    out.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no', 'x-request-id': request.id });
+    out.write('retry: 2000\n\n');
+    timers.heartbeat = setInterval(() => out.write(`event: heartbeat\ndata: {"at":"${new Date().toISOString()}"}\n\n`), heartbeatMs);
     request.raw.on('close', () => close());
     try {
-      // Subscribe first and hold live events, then replay, then release what replay did not cover: nothing is lost or sent twice.
-      await hub.add(subscriber);
       for (const symbol of symbols) {
-        if (resumed?.[symbol] !== undefined) {
-          positions[symbol] = '0-0';
-          const { events, gap } = await hub.since(symbol, resumed[symbol]);
-          if (gap) out.write(`event: gap\ndata: ${JSON.stringify({ symbol, detail: 'events before the oldest kept one were trimmed; read that range with GET /v1/bars' })}\n\n`);
-          positions[symbol] = resumed[symbol];
-          // A replay goes at the client's pace.
-          for (const event of events) {
-            send(event, true);
-            if (out.writableNeedDrain && !closed) await once(out, 'drain');
-          }
-        } else {
-          positions[symbol] = await hub.tail(symbol);
+        const from = resumed?.[symbol];
+        if (from === undefined) continue;
+        const { events, gap } = await hub.since(symbol, from);
+        if (gap) out.write(`event: gap\ndata: ${JSON.stringify({ symbol, detail: 'events before the oldest kept one were trimmed; read that range with GET /v1/bars' })}\n\n`);
+        // A replay goes at the client's pace.
+        for (const event of events) {
+          send(event, true);
+          if (out.writableNeedDrain && !closed) await once(out, 'drain');
         }
       }
       live = true;
       for (const event of pending.splice(0)) send(event);
     } catch (error) {
-      request.log.warn({ err: (error as Error).message }, 'live stream could not start');
-      close('the live stream could not start; reconnect shortly');
+      request.log.warn({ err: (error as Error).message }, 'live replay failed');
+      close('the replay failed; reconnect with Last-Event-ID shortly');
     }
   });
 };
