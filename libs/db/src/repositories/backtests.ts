@@ -85,16 +85,12 @@ export class BacktestRepository extends RunStates {
 
   /** The row for this id, created when new; `created` says which. */
   async insert(backtest: NewBacktest): Promise<{ row: BacktestRow; created: boolean }> {
-    const { rows } = await this.write.query<BacktestRow>({
+    return this.insertOnce<BacktestRow>({
       name: 'backtests.insert',
       text: `INSERT INTO backtests (id, tenant, strategy_id, symbol, interval, request) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`,
       values: [backtest.id, backtest.tenant, backtest.strategyId, backtest.symbol, backtest.interval, backtest.request],
-    });
-    if (rows[0]) return { row: rows[0], created: true };
-    const existing = await this.get(backtest.tenant, backtest.id);
-    if (!existing) throw new Error(`backtest ${backtest.id} exists for another tenant`);
-    return { row: existing, created: false };
+    }, () => this.get(backtest.tenant, backtest.id));
   }
 
   async get(tenant: string, id: string): Promise<BacktestRow | undefined> {

@@ -18,6 +18,19 @@ export class RunStates {
     private readonly table: 'backtests' | 'studies',
   ) {}
 
+  /**
+   * Runs an `INSERT … ON CONFLICT (id) DO NOTHING RETURNING` and, when the id existed, reads the
+   * row that holds it: the same request sent again finds its run. The id is a hash of the tenant
+   * and the request, so another tenant's row under it would be a collision, and is refused.
+   */
+  protected async insertOnce<T>(query: pg.QueryConfig, existing: () => Promise<T | undefined>): Promise<{ row: T; created: boolean }> {
+    const { rows } = await this.write.query<T & pg.QueryResultRow>(query);
+    if (rows[0]) return { row: rows[0], created: true };
+    const row = await existing();
+    if (!row) throw new Error(`${this.table}: id ${String(query.values?.[0])} exists for another tenant`);
+    return { row, created: false };
+  }
+
   /** Marks a queued run as started; false when it was cancelled or is finished already. */
   async start(id: string): Promise<boolean> {
     const { rowCount } = await this.write.query({

@@ -30,15 +30,11 @@ export class StudyRepository extends RunStates {
   }
 
   async insert(study: NewStudy): Promise<{ row: StudyRow; created: boolean }> {
-    const { rows } = await this.write.query<StudyRow>({
+    return this.insertOnce<StudyRow>({
       name: 'studies.insert',
       text: `INSERT INTO studies (id, tenant, kind, strategy_id, request) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`,
       values: [study.id, study.tenant, study.kind, study.strategyId, study.request],
-    });
-    if (rows[0]) return { row: rows[0], created: true };
-    const existing = await this.get(study.tenant, study.kind, study.id);
-    if (!existing) throw new Error(`study ${study.id} exists for another tenant`);
-    return { row: existing, created: false };
+    }, () => this.get(study.tenant, study.kind, study.id));
   }
 
   async get(tenant: string, kind: StudyKind, id: string): Promise<StudyRow | undefined> {
