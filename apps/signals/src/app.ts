@@ -8,6 +8,7 @@ import { instrumentRoutes } from './routes/instruments/index.js';
 import { jobRoutes } from './routes/jobs/index.js';
 import { LiveHub } from './live/hub.js';
 import { liveRoutes } from './routes/live/index.js';
+import { LiveSignals } from './live/signals.js';
 import { seasonalityRoutes } from './routes/seasonality/index.js';
 import { signalRoutes } from './routes/signals/index.js';
 import { RollupJobs } from './rollups.js';
@@ -51,6 +52,6 @@ export async function buildApp(options: SignalsOptions): Promise<Service> {
   await app.register(seasonalityRoutes, { market });
   await app.register(signalRoutes, { market, results, batches });
   await app.register(jobRoutes, { batches });
-  await app.register(liveRoutes, { hub: live, market, heartbeatMs: options.config.live.heartbeatMs, bufferBytes: options.config.live.bufferBytes });
+  await app.register(liveRoutes, { hub: live, market, signals: new LiveSignals(market), rulesOf: (hashes) => results.events.rules(hashes), heartbeatMs: options.config.live.heartbeatMs, bufferBytes: options.config.live.bufferBytes });
   return app;
 }

@@ -1,7 +1,9 @@
 import { readEventStream, type Service } from '@meridian/service';
 import { createTestContext, signedHeaders, type TestContext } from '@meridian/service/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluateRule, parseRuleSpec, toSeries } from '@meridian/market';
 import { buildApp } from '../src/app.js';
+import { ruleHash } from '../src/rules.js';
 import { caller, csvOf, dailyBars } from './helpers.js';
 
 let ctx: TestContext;
@@ -53,7 +55,7 @@ const upload = (app: Service, symbol: string, bars: ReturnType<typeof dailyBars>
 
 beforeAll(async () => {
   ctx = await createTestContext();
-  const env = { LIVE_RETENTION: '30', LIVE_HEARTBEAT_MS: '200', LIVE_BUFFER_BYTES: '4096', LOG_LEVEL: 'warn' };
+  const env = { LIVE_RETENTION: '30', LIVE_HEARTBEAT_MS: '200', LOG_LEVEL: 'warn' };
   first = await buildApp({ config: ctx.config('signals', env) });
   second = await buildApp({ config: ctx.config('signals', env) });
   for (const app of [first, second]) bases.push(await app.listen({ host: '127.0.0.1', port: 0 }));
@@ -133,6 +135,35 @@ describe('GET /v1/live', () => {
     // What is kept is replayed: the newest 30 bars.
     expect(back.bars().map((e) => e.data.ts)).toEqual(dailyBars(40, 9, Date.UTC(2025, 0, 1)).slice(-30).map((b) => new Date(b.ts).toISOString()));
     await back.close();
+  });
+
+  it('sends a subscribed rule\'s signal events on new bars, the same a batch evaluation finds, to its own subscriber only', async () => {
+    const spec = { type: 'ma-cross', fast: 2, slow: 5 };
+    // New bars fewer than this file's retention (30), so none is trimmed before it is read.
+    const bars = dailyBars(85, 4, Date.UTC(2026, 0, 1));
+    expect((await caller(first)('POST', '/v1/instruments', { payload: { symbol: 'LIVS', name: 'LIVS' } })).statusCode).toBe(201);
+    expect((await upload(first, 'LIVS', bars.slice(0, 60))).statusCode).toBe(200);
+    // A batch registers the rule and names its hash.
+    const batch = await caller(first)('POST', '/v1/signals/batch', { payload: { symbols: ['LIVS'], rules: [spec], interval: '1d' } });
+    expect(batch.statusCode).toBe(202);
+    const hash = ruleHash(parseRuleSpec(spec));
+    const withRule = subscribe(bases[1] as string, `/v1/live?symbols=LIVS&interval=1d&rules=${hash}`, second.config);
+    const without = subscribe(bases[0] as string, '/v1/live?symbols=LIVS&interval=1d', first.config);
+    await withRule.until(() => withRule.events.some((e) => e.event === 'heartbeat'));
+    await without.until(() => without.events.some((e) => e.event === 'heartbeat'));
+    expect((await upload(first, 'LIVS', bars.slice(60))).statusCode).toBe(200);
+    const fresh = new Set(bars.slice(60).map((b) => b.ts));
+    const expected = evaluateRule(toSeries(bars), parseRuleSpec(spec)).events.filter((e) => fresh.has(e.ts));
+    expect(expected.length).toBeGreaterThan(0);
+    await withRule.until(() => withRule.events.filter((e) => e.event === 'signal').length === expected.length).catch(() => { throw new Error(`signals ${withRule.events.filter((e) => e.event === 'signal').length} of ${expected.length}; bars ${withRule.bars().length}`); });
+    await without.until(() => without.bars().length === 25);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const received = withRule.events.filter((e) => e.event === 'signal').map((e) => e.data);
+    expect(received).toEqual(expected.map((e) => ({ symbol: 'LIVS', ruleHash: hash, interval: '1d', ts: new Date(e.ts).toISOString(), side: e.side, target: e.target, strength: e.strength, price: bars[e.index]?.close })));
+    expect(without.events.filter((e) => e.event === 'signal')).toEqual([]);
+    await Promise.all([withRule.close(), without.close()]);
+    expect((await caller(first)('GET', '/v1/live?symbols=LIVS&interval=1d&rules=0123456789abcdef')).statusCode).toBe(400);
+    expect((await caller(first)('GET', `/v1/live?symbols=LIVS&rules=${hash}`)).statusCode).toBe(400);
   });
 
   it('refuses unknown symbols and ids it never sent', async () => {

@@ -31,6 +31,16 @@ export class SignalEventRepository {
     });
   }
 
+  /** The specs behind rule hashes; a hash never saved is absent. */
+  async rules(hashes: readonly string[]): Promise<Map<string, unknown>> {
+    const { rows } = await this.read.query<{ ruleHash: string; spec: unknown }>({
+      name: 'signal_rules.get',
+      text: 'SELECT rule_hash AS "ruleHash", spec FROM signal_rules WHERE rule_hash = ANY($1::text[])',
+      values: [hashes],
+    });
+    return new Map(rows.map((row) => [row.ruleHash, row.spec]));
+  }
+
   /**
    * Stores the events of one symbol, every rule, in one statement; the same events stored again
    * update in place, so retries and resubmissions never duplicate rows. The instrument and the
