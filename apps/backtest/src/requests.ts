@@ -53,7 +53,8 @@ export function parseGates(input: unknown): Gates | null {
   return withDefault;
 }
 
-function time(value: string | undefined, field: string): number | undefined {
+/** An ISO date or time (a bare date is midnight UTC) as epoch ms; 400 naming the field when it is not one. */
+export function time(value: string | undefined, field: string): number | undefined {
   if (value === undefined) return undefined;
   const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
   if (Number.isNaN(ms)) throw new HttpProblem(400, 'validation', `${field} is not a date: "${value}". Use ISO-8601, e.g. 2005-01-01.`, { errors: [{ field, message: 'is not a date' }] });

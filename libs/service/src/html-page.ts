@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type { FastifyReply } from 'fastify';
 
 /**
  * Self-contained HTML pages (backtest reports, the monitor's dashboard): markup, data as JSON and
@@ -49,8 +50,13 @@ export interface Page {
   csp: string;
 }
 
+export interface PageOptions {
+  /** The page's script reads from its own origin (an event stream): `connect-src 'self'`. */
+  connects?: boolean;
+}
+
 /** A whole page: `body` markup, `data` for `script` (read as JSON from #data), uPlot inlined. */
-export function page(title: string, body: string, data: unknown, script: string): Page {
+export function page(title: string, body: string, data: unknown, script: string, options: PageOptions = {}): Page {
   const nonce = randomBytes(16).toString('base64');
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -66,6 +72,11 @@ const width = () => Math.min(1100, document.body.clientWidth);
 ${script}
 </script>
 </body></html>`;
-  const csp = `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+  const csp = `default-src 'none';${options.connects ? " connect-src 'self';" : ''} script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
   return { html, csp };
+}
+
+/** Answers with the page under its own policy; pages hold a tenant's data, so no cache keeps them. */
+export function sendPage(reply: FastifyReply, page: Page): FastifyReply {
+  return reply.type('text/html; charset=utf-8').header('content-security-policy', page.csp).header('cache-control', 'private, no-store').send(page.html);
 }

@@ -114,8 +114,9 @@ export function deriveFigures(latest: Scrape, base: Scrape | undefined): Figure[
       push('cache_hit_ratio', (hits(s, 'l1_hit') - hits(base?.samples ?? [], 'l1_hit')) / lookups, { tier: 'l1' });
       push('cache_hit_ratio', (hits(s, 'l2_hit') - hits(base?.samples ?? [], 'l2_hit')) / lookups, { tier: 'l2' });
     }
+    const jobsBefore = jobs(base?.samples ?? []);
     for (const [queue, now] of jobs(s)) {
-      const previous = jobs(base?.samples ?? []).get(queue);
+      const previous = jobsBefore.get(queue);
       const done = now.count - (previous?.count ?? 0);
       if (done < 0) continue;
       push('queue_jobs_per_minute', (done / seconds) * 60, { queue });

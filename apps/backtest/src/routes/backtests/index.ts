@@ -2,6 +2,7 @@ import { Accepted, Backtest, BacktestPage, BacktestRequest, EquityCurve, Problem
 import { BACKTEST_SORTS, BacktestRepository, StrategyRepository, type BacktestRow, type RunState as State } from '@meridian/db';
 import { deterministicJobId } from '@meridian/queue';
 import { HttpProblem, streamProgress } from '@meridian/service';
+import { sendPage } from '@meridian/service/html-page';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { BarSource } from '../../bars.js';
@@ -187,6 +188,6 @@ export const backtestRoutes: FastifyPluginAsyncTypebox<BacktestRouteOptions> = a
     if (!curve) throw new HttpProblem(409, 'not-finished', `The backtest is ${row.state}; its report exists once it has completed.`);
     const trades = await backtests.trades(row.id, 0, 100_000);
     const page = backtestReport(row, curve, trades);
-    return reply.type('text/html; charset=utf-8').header('content-security-policy', page.csp).header('cache-control', 'private, no-store').send(page.html);
+    return sendPage(reply, page);
   });
 };

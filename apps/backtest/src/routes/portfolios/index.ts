@@ -3,6 +3,7 @@ import { computeMetrics, covariance, equalRiskContribution, maximumSharpe, minim
 import { HttpProblem } from '@meridian/service';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { BarSource } from '../../bars.js';
+import { time } from '../../requests.js';
 
 /** The closes of every symbol on the timestamps all of them have. */
 export function alignCloses(series: readonly BarSeries[]): { ts: number[]; closes: Float64Array[] } {
@@ -23,8 +24,6 @@ function returnsOf(closes: Float64Array): Float64Array {
   return out;
 }
 
-const time = (value: string | undefined) => (value === undefined ? undefined : Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value));
-
 export const portfolioRoutes: FastifyPluginAsyncTypebox<{ bars: BarSource }> = async (app, { bars }) => {
   app.post('/v1/portfolios/optimize', {
     schema: {
@@ -40,10 +39,11 @@ export const portfolioRoutes: FastifyPluginAsyncTypebox<{ bars: BarSource }> = a
     const barsPerYear = body.barsPerYear ?? 252;
     const riskFree = body.riskFree ?? 0;
     const capital = body.capital ?? 100_000;
+    const [from, to] = [time(body.from, 'from'), time(body.to, 'to')];
     for (const symbol of body.symbols) {
       if ((await bars.instrumentId(symbol)) === undefined) throw new HttpProblem(400, 'validation', `No instrument ${symbol}.`, { errors: [{ field: 'symbols', message: `${symbol} is not a known instrument` }] });
     }
-    const series = await Promise.all(body.symbols.map((symbol) => bars.load({ symbol, interval, from: time(body.from), to: time(body.to) })));
+    const series = await Promise.all(body.symbols.map((symbol) => bars.load({ symbol, interval, from, to })));
     const { ts, closes } = alignCloses(series);
     if (ts.length < 30) throw new HttpProblem(400, 'validation', `The symbols share ${ts.length} ${interval} bars in the range; at least 30 are needed to estimate a covariance.`);
     const returns = closes.map(returnsOf);

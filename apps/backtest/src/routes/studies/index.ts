@@ -3,6 +3,7 @@ import { StrategyRepository, StudyRepository, type StudyKind, type StudyRow } fr
 import type { ParamValues } from '@meridian/market';
 import { deterministicJobId } from '@meridian/queue';
 import { HttpProblem, streamProgress } from '@meridian/service';
+import { sendPage } from '@meridian/service/html-page';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { BarSource } from '../../bars.js';
@@ -149,7 +150,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox<StudyRouteOptions> = async (
       const row = await find(request.caller.tenant, request.params.id);
       if (row.state !== 'completed') throw new HttpProblem(409, 'not-finished', `The ${noun} is ${row.state}; its report exists once it has completed.`);
       const page = studyReport(row);
-      return reply.type('text/html; charset=utf-8').header('content-security-policy', page.csp).header('cache-control', 'private, no-store').send(page.html);
+      return sendPage(reply, page);
     });
   }
 };

@@ -1,3 +1,4 @@
+import { sendPage } from '@meridian/service/html-page';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Monitor } from '../../monitor.js';
@@ -19,8 +20,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ monitor: Monitor }> = 
     },
   }, async (_request, reply) => {
     if (!monitor.overview()) await monitor.tick();
-    const page = dashboardPage(monitor);
-    return reply.type('text/html; charset=utf-8').header('content-security-policy', page.csp.replace("default-src 'none'", "default-src 'none'; connect-src 'self'")).header('cache-control', 'no-store').send(page.html);
+    return sendPage(reply, dashboardPage(monitor));
   });
 
   app.get('/v1/monitor/dashboard/stream', {

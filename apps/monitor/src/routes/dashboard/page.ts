@@ -114,5 +114,5 @@ export function dashboardPage(monitor: Monitor, now = Date.now()): Page {
 <h2>Slow queries</h2>
 <table><thead><tr><th>Service</th><th>mean query</th><th>waiting for a connection</th></tr></thead><tbody id="slow"></tbody></table>`;
   const data = { charts: CHARTS.map((c) => ({ ...c, field: FIELDS[c.id] })), history: history(monitor, now), overview: monitor.overview() ?? null };
-  return page('Meridian monitor', body, data, SCRIPT);
+  return page('Meridian monitor', body, data, SCRIPT, { connects: true });
 }
