@@ -48,12 +48,12 @@ export class Gateway {
   }
 
   /** Follows a Server-Sent Events stream until the server ends it; `lastEventId` resumes one, `onOpen` hears that it started. */
-  async events(path: string, onEvent: (event: ServerSentEvent) => void, { lastEventId, onOpen }: { lastEventId?: string | undefined; onOpen?: () => void } = {}): Promise<void> {
+  async events(path: string, onEvent: (event: ServerSentEvent) => void, { lastEventId, onOpen, onId }: { lastEventId?: string | undefined; onOpen?: () => void; onId?: (id: string) => void } = {}): Promise<void> {
     const res = await fetch(this.url(path), {
       headers: { authorization: `Bearer ${this.options.key}`, accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
     });
     if (!res.ok || !res.body) throw new CliError(`GET ${path.split('?')[0]} failed with ${res.status}: ${(await res.text()).slice(0, 300)}`);
     onOpen?.();
-    await readEventStream(res.body, onEvent);
+    await readEventStream(res.body, onEvent, onId);
   }
 }

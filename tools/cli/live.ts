@@ -14,14 +14,13 @@ async function main(argv: string[]): Promise<void> {
   let lastEventId: string | undefined;
   for (let attempt = 0; ; attempt++) {
     try {
-      await gateway.events(path, ({ event, id, data }) => {
-        if (id) lastEventId = id;
+      await gateway.events(path, ({ event, data }) => {
         if (event === 'bar') {
           const bar = JSON.parse(data) as { symbol: string; interval: string; ts: string; open: number; high: number; low: number; close: number; volume: number | null };
           console.log(`${bar.symbol} ${bar.interval} ${bar.ts}  O ${bar.open}  H ${bar.high}  L ${bar.low}  C ${bar.close}  V ${bar.volume ?? '—'}`);
         } else if (event === 'gap') console.error(`gap: ${data}`);
         else if (event === 'error') console.error(`the server closed the stream: ${data}`);
-      }, { lastEventId, onOpen: () => console.error(`following ${positionals.join(', ')}${lastEventId ? ' (resumed)' : ''}`) });
+      }, { lastEventId, onId: (id) => (lastEventId = id), onOpen: () => console.error(`following ${positionals.join(', ')}${lastEventId ? ' (resumed)' : ''}`) });
       attempt = 0;
     } catch (error) {
       if (error instanceof CliError && !error.message.includes('failed with 5')) throw error;

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { request as httpRequest } from 'node:http';
+import { type IncomingMessage, request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Service } from '@meridian/service';
@@ -55,6 +55,7 @@ const download = inFlight();
 
 /** What the fake SSE route has written, and the gate that holds its later events back until opened. */
 let openSseGate: () => void = () => undefined;
+let liveOpen = 0;
 const sse = { written: 0, gate: new Promise<void>((resolve) => (openSseGate = resolve)) };
 
 function fakeService(secret: string): FastifyInstance {
@@ -90,6 +91,14 @@ function fakeService(secret: string): FastifyInstance {
       reply.raw.end(event(3));
       sse.written = 3;
     });
+  });
+  // A live stream that stays open until the client leaves.
+  app.get('/v1/live', (_request, reply) => {
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    reply.raw.write('event: heartbeat\ndata: {}\n\n');
+    liveOpen += 1;
+    reply.raw.on('close', () => (liveOpen -= 1));
   });
   app.post('/v1/bars', async (request, reply) => reply.code(201).send({ received: request.body }));
   app.get<{ Querystring: { mb?: string } }>('/v1/bars/stream', async (request, reply) => {
@@ -139,6 +148,26 @@ describe('the gateway proxy', () => {
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += decoder.decode(chunk.value);
     expect(text.match(/^id: \d+$/gm)).toEqual(['id: 1', 'id: 2', 'id: 3']);
     expect(text).toContain('event: completed');
+  });
+
+  it('keeps serving short requests while more live streams are open than its pooled connections, and lets each go when its client leaves', async () => {
+    const streams = await Promise.all(
+      Array.from({ length: 100 }, async () => {
+        const req = httpRequest(`${gatewayUrl}/v1/live?symbols=SPX`, { headers: bearer(key) });
+        req.end();
+        const [res] = (await once(req, 'response')) as [IncomingMessage];
+        const [first] = (await once(res, 'data')) as [Buffer];
+        return { status: res.statusCode, first: first.toString(), req };
+      }),
+    );
+    expect(streams.map((s) => s.status)).toEqual(Array(100).fill(200));
+    expect(streams.every((s) => s.first.includes('event: heartbeat'))).toBe(true);
+    expect(liveOpen).toBe(100);
+    const res = await fetch(`${gatewayUrl}/v1/instruments`, { headers: bearer(key) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ from: 'signals' });
+    for (const s of streams) s.req.destroy();
+    await expect.poll(() => liveOpen, { timeout: 5_000 }).toBe(0);
   });
 
   it('compresses an answer the service sent uncompressed, when the client accepts it', async () => {

@@ -28,6 +28,7 @@ export async function buildApp(options: SignalsOptions): Promise<Service> {
   const rollups = new RollupJobs(options.config, producer);
   app.metrics.watchQueues(async () => ({ ...(await batches.counts()), ...(await rollups.counts()) }));
   const live = new LiveHub(app.redis, options.config.redisUrl, options.config.redisPrefix, { retention: options.config.live.retention }, app.log);
+  app.metrics.watchStreams(() => ({ clients: live.clients, cutOff: live.cutOff }));
   app.addHook('onClose', async () => {
     await live.close();
     await batches.close();

@@ -82,6 +82,19 @@ describe('GET /v1/live', () => {
     await back.close();
   });
 
+  it('resumes from where the stream began when the client reconnects before its first event', async () => {
+    const client = subscribe(bases[0] as string, '/v1/live?symbols=LIVA', first.config);
+    await client.until(() => client.events.some((e) => e.event === 'heartbeat'));
+    const start = client.lastId() as string;
+    expect(start).toBeDefined();
+    await client.close();
+    await upload(first, 'LIVA', history.slice(10, 12));
+    const back = subscribe(bases[1] as string, '/v1/live?symbols=LIVA', second.config, { 'last-event-id': start });
+    await back.until(() => back.bars().length === 2);
+    expect(back.bars().map((e) => e.data.ts)).toEqual(history.slice(10, 12).map((b) => new Date(b.ts).toISOString()));
+    await back.close();
+  });
+
   it('says so when the missed events are older than the retention', async () => {
     const client = subscribe(bases[0] as string, '/v1/live?symbols=LIVB', first.config);
     await client.until(() => client.events.some((e) => e.event === 'heartbeat'));

@@ -5,8 +5,12 @@ export interface ServerSentEvent {
   id?: string;
 }
 
-/** Reads a text/event-stream body, calling `onEvent` for each event that has a name and data, until the stream ends. */
-export async function readEventStream(body: AsyncIterable<Uint8Array>, onEvent: (event: ServerSentEvent) => void): Promise<void> {
+/**
+ * Reads a text/event-stream body, calling `onEvent` for each event that has a name and data, until
+ * the stream ends. `onId` sees every id, also one sent alone: as in a browser's EventSource, that
+ * sets where a reconnect resumes without being an event.
+ */
+export async function readEventStream(body: AsyncIterable<Uint8Array>, onEvent: (event: ServerSentEvent) => void, onId?: (id: string) => void): Promise<void> {
   const decoder = new TextDecoder();
   let buffer = '';
   for await (const chunk of body) {
@@ -18,6 +22,7 @@ export async function readEventStream(body: AsyncIterable<Uint8Array>, onEvent: 
       const event = /^event: (.*)$/m.exec(block)?.[1];
       const data = /^data: (.*)$/m.exec(block)?.[1];
       const id = /^id: (.*)$/m.exec(block)?.[1];
+      if (id !== undefined) onId?.(id);
       if (event && data !== undefined) onEvent({ event, data, ...(id === undefined ? {} : { id }) });
     }
   }

@@ -166,6 +166,27 @@ export class Metrics {
     });
   }
 
+  /** Long-lived event streams: clients connected now, and clients cut off for not reading. */
+  watchStreams(stats: () => { clients: number; cutOff: number }): void {
+    new Gauge({
+      name: 'event_stream_clients',
+      help: 'Clients holding a live event stream open.',
+      registers: [this.registry],
+      collect() {
+        this.set(stats().clients);
+      },
+    });
+    new Counter({
+      name: 'event_stream_clients_cut_off_total',
+      help: 'Clients disconnected because they left more than the buffer cap unread.',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(stats().cutOff);
+      },
+    });
+  }
+
   /** For worker processes: every job that ends, by queue and outcome, with its processing time. */
   jobOutcomes(): { observe(queue: string, outcome: 'completed' | 'failed' | 'retrying', seconds: number): void } {
     const durations = new Histogram({

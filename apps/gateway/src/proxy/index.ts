@@ -1,4 +1,5 @@
-import type { IncomingMessage } from 'node:http';
+import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { UPSTREAM_PREFIXES, type UpstreamName } from '@meridian/contracts';
 import { HttpProblem, INTERNAL_HEADER, signInternal } from '@meridian/service';
 import { injectTraceContext } from '@meridian/telemetry';
@@ -8,7 +9,7 @@ import type { Dispatcher, Pool } from 'undici';
 import { Breaker } from './breaker.js';
 import { compressStream, encodingFor } from './compression.js';
 import { requestHeaders, responseHeaders } from './headers.js';
-import { createUpstreamPool } from './upstream.js';
+import { createUpstreamPool, isLongLived } from './upstream.js';
 
 // Errors that mean the request never reached the service: safe to retry an idempotent request.
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
@@ -29,6 +30,7 @@ function hasBody(raw: IncomingMessage): boolean {
 interface Upstream {
   name: UpstreamName;
   pool: Pool;
+  streams: Pool;
   breaker: Breaker;
 }
 
@@ -37,10 +39,21 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { internalSecret, upstreams, bodyLimitBytes, gateway } = app.config;
   const targets = new Map<UpstreamName, Upstream>();
   for (const name of Object.keys(UPSTREAM_PREFIXES) as UpstreamName[]) {
-    targets.set(name, { name, pool: createUpstreamPool(upstreams[name], gateway.upstreamTimeoutMs), breaker: new Breaker() });
+    const url = upstreams[name];
+    targets.set(name, { name, pool: createUpstreamPool(url, gateway.upstreamTimeoutMs), streams: createUpstreamPool(url, gateway.upstreamTimeoutMs, true), breaker: new Breaker() });
   }
+  // Open streams do not end by themselves: at shutdown they are cut, client side first (one
+  // quiet line each rather than an upstream error per client), and their clients reconnect elsewhere.
+  const openStreams = new Set<ServerResponse>();
+  app.addHook('preClose', async () => {
+    const closed = [...openStreams].map((response) => once(response, 'close'));
+    for (const response of openStreams) response.destroy();
+    await Promise.all(closed);
+    // Each stream lets go of its upstream body on the tick after its response closes.
+    await new Promise((resolve) => setImmediate(resolve));
+  });
   app.addHook('onClose', async () => {
-    await Promise.all([...targets.values()].map((target) => target.pool.close()));
+    await Promise.all([...targets.values()].flatMap((target) => [target.pool.close(), target.streams.destroy()]));
   });
 
   // Bodies pass through as streams: no parsing, no buffering.
@@ -91,11 +104,12 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // allocation and, with tracing on Node 20, an async-hook call, for every proxied request.
   function send(target: Upstream, request: FastifyRequest, headers: Record<string, string | string[]>, body: Buffer | IncomingMessage | null, callback: (error: Error | null, upstream: Dispatcher.ResponseData) => void): void {
     const options = { method: request.method as Dispatcher.HttpMethod, path: request.url, headers, body };
-    target.pool.request(options, (error, upstream) => {
+    const pool = isLongLived(request.url) ? target.streams : target.pool;
+    pool.request(options, (error, upstream) => {
       const code = (error as { code?: string } | null)?.code ?? '';
       // A keep-alive socket the service closed as we reused it: one retry, when it cannot duplicate work.
       if (body === null && IDEMPOTENT.has(request.method) && (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET')) {
-        target.pool.request(options, callback);
+        pool.request(options, callback);
         return;
       }
       callback(error, upstream);
@@ -149,6 +163,10 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
    */
   function forward(target: Upstream, request: FastifyRequest, reply: FastifyReply): void {
     const { streamed, limit } = bodyPolicy(request);
+    if (isLongLived(request.url)) {
+      openStreams.add(reply.raw);
+      reply.raw.once('close', () => openStreams.delete(reply.raw));
+    }
     if (!target.breaker.allow()) throw unavailable(target, reply, 'circuit open after repeated connection failures');
     const go = (body: Buffer | IncomingMessage | null) => {
       const headers = requestHeaders(request.headers, {

@@ -41,9 +41,12 @@ export interface LiveOptions {
  * every event once, in order per symbol.
  */
 export class LiveHub {
-  private readonly subscribers = new Set<Subscriber>();
+  /** Each followed symbol's subscribers: an event costs only the connections that want it. */
+  private readonly subscribers = new Map<string, Set<Subscriber>>();
   /** The reader's position in each stream it follows. */
   private readonly positions = new Map<string, string>();
+  /** Clients cut off for falling behind, since start. */
+  cutOff = 0;
   private reader: Redis | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
@@ -90,12 +93,24 @@ export class LiveHub {
   /** Starts following the subscriber's symbols from their current newest event. */
   async add(subscriber: Subscriber): Promise<void> {
     for (const symbol of subscriber.symbols) if (!this.positions.has(symbol)) this.positions.set(symbol, await this.tail(symbol));
-    this.subscribers.add(subscriber);
+    for (const symbol of subscriber.symbols) {
+      const set = this.subscribers.get(symbol) ?? new Set<Subscriber>();
+      this.subscribers.set(symbol, set.add(subscriber));
+    }
     this.start();
   }
 
   remove(subscriber: Subscriber): void {
-    this.subscribers.delete(subscriber);
+    for (const symbol of subscriber.symbols) {
+      const set = this.subscribers.get(symbol);
+      set?.delete(subscriber);
+      if (set?.size === 0) this.subscribers.delete(symbol);
+    }
+  }
+
+  /** Connections this instance is serving. */
+  get clients(): number {
+    return new Set([...this.subscribers.values()].flatMap((set) => [...set])).size;
   }
 
   private start(): void {
@@ -109,8 +124,7 @@ export class LiveHub {
 
   private async read(): Promise<void> {
     while (this.running) {
-      const wanted = new Set([...this.subscribers].flatMap((s) => [...s.symbols]));
-      for (const symbol of this.positions.keys()) if (!wanted.has(symbol)) this.positions.delete(symbol);
+      for (const symbol of this.positions.keys()) if (!this.subscribers.has(symbol)) this.positions.delete(symbol);
       const symbols = [...this.positions.keys()];
       if (symbols.length === 0) {
         await new Promise((resolve) => setTimeout(resolve, 200));
@@ -126,8 +140,7 @@ export class LiveHub {
           for (const [id, fields] of entries) {
             this.positions.set(symbol, id);
             const event: LiveEvent = { symbol, id, bar: JSON.parse(fields[1] as string) as LiveBar };
-            for (const subscriber of this.subscribers) {
-              if (!subscriber.symbols.has(symbol)) continue;
+            for (const subscriber of this.subscribers.get(symbol) ?? []) {
               try {
                 subscriber.deliver(event);
               } catch (error) {

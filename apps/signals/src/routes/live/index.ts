@@ -10,6 +10,9 @@ import type { LiveSignals } from '../../live/signals.js';
 import { compareIds, decodePositions, encodePositions, type Positions } from '../../live/positions.js';
 import type { MarketData } from '../../market-data.js';
 
+/** How long a client that was cut off has to read what was already sent before its socket is closed. */
+const CUT_OFF_GRACE_MS = 10_000;
+
 export interface LiveRouteOptions {
   hub: LiveHub;
   market: MarketData;
@@ -82,12 +85,16 @@ export const liveRoutes: FastifyPluginAsyncTypebox<LiveRouteOptions> = async (ap
     const close = (reason?: string) => {
       if (closed) return;
       closed = true;
-      if (reason) out.write(`event: error\ndata: ${JSON.stringify({ reason })}\n\n`);
       hub.remove(subscriber);
       clearInterval(timers.heartbeat);
       clearTimeout(timers.signals);
-      out.end();
-      if (reason) out.destroy();
+      if (!reason) return void out.end();
+      // The error event goes behind what the client has not read yet, and nothing more is added:
+      // its memory stays at the cap. The connection closes once that is read, or after the grace.
+      hub.cutOff += 1;
+      const socket = request.raw.socket;
+      out.end(`event: error\ndata: ${JSON.stringify({ reason })}\n\n`, () => socket.destroy());
+      setTimeout(() => socket.destroy(), CUT_OFF_GRACE_MS).unref();
     };
     // Live events cannot wait for a slow client: past the cap it is cut off (it resumes with Last-Event-ID).
     const send = (event: LiveEvent, replaying = false) => {
@@ -116,7 +123,9 @@ export const liveRoutes: FastifyPluginAsyncTypebox<LiveRouteOptions> = async (ap
     }
     reply.hijack();
     out.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no', 'x-request-id': request.id });
-    out.write('retry: 2000\n\n');
+    // The starting positions as an id of their own: a client that reconnects before its first
+    // event resumes from here, not from whatever is newest by then.
+    out.write(`retry: 2000\nid: ${encodePositions(positions)}\n\n`);
     timers.heartbeat = setInterval(() => out.write(`event: heartbeat\ndata: {"at":"${new Date().toISOString()}"}\n\n`), heartbeatMs);
     request.raw.on('close', () => close());
     try {
