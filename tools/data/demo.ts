@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { DatabaseConfig } from '@meridian/config';
-import { BarRepository, createPools, ingestBars, InstrumentRepository, type NewInstrumentRow, refreshRollups } from '@meridian/db';
+import { applyPendingRollups, BarRepository, createPools, ingestBars, InstrumentRepository, type NewInstrumentRow } from '@meridian/db';
 import { syntheticCsv } from './synthetic.js';
 
 /** The real S&P 500 daily bars 2000–2020, shipped in the vega-datasets package. */
@@ -27,27 +27,20 @@ export async function loadDemoData(database: DatabaseConfig, log: (message: stri
   const pools = createPools(database, 'meridian-demo-data');
   const instruments = new InstrumentRepository(pools.write, pools.read);
   const bars = new BarRepository(pools.write);
-  let loaded = false;
   const load = async (instrument: NewInstrumentRow, source: () => Readable) => {
     const { instrument: row } = await instruments.upsert(instrument);
     if (await bars.any(row.id, '1d')) return;
     const counts = await ingestBars(pools.write, { instrumentId: row.id, interval: '1d', format: 'csv', source: source() });
     log(`loaded ${counts.inserted.toLocaleString('en-US')} daily bars of ${instrument.symbol}`);
-    loaded = true;
   };
   try {
     await load({ symbol: 'SPX', name: 'S&P 500 Index', assetClass: 'index', currency: 'USD' }, () => createReadStream(sp500File()));
     for (const { symbol, seed, price } of SYNTHETIC) {
       await load({ symbol, name: `Synthetic ${symbol.slice(3)} (GBM, seed ${seed})`, assetClass: 'equity' }, () => syntheticCsv({ seed, interval: '1d', rows: 5_283, start: Date.UTC(2000, 0, 3), startPrice: price }));
     }
-    // Loaded straight into the database, not through POST /v1/bars: no rollup job follows, so
-    // the weekly and monthly views are refreshed here (also when a database migrated before its
-    // bars were loaded has them empty).
-    const { rows } = await pools.read.query<{ stale: boolean }>({
-      name: 'demo.rollups_empty',
-      text: "SELECT NOT EXISTS (SELECT 1 FROM bars_1w) AND EXISTS (SELECT 1 FROM bars WHERE interval = '1d') AS stale",
-    });
-    if (loaded || rows[0]?.stale) await refreshRollups(pools.write, '1d');
+    // Loaded straight into the database, not through POST /v1/bars: no rollup job follows, so the
+    // spans these uploads noted are rolled up here.
+    await applyPendingRollups(pools.write, '1d');
   } finally {
     await pools.close();
   }

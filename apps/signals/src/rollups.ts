@@ -1,6 +1,6 @@
 import type { Cache } from '@meridian/cache';
 import type { Config } from '@meridian/config';
-import { INTERVALS, type Interval, type Pools, refreshRollups, rolledUpFrom, rollupsFrom } from '@meridian/db';
+import { applyPendingRollups, INTERVALS, type Interval, type Pools, rolledUpFrom, rollupsFrom } from '@meridian/db';
 import { createQueue, QUEUES } from '@meridian/queue';
 import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -10,15 +10,15 @@ export interface RollupJobData {
 }
 
 /**
- * Tag of the cached values of an interval that a rollup view can serve: dropped when that view is
- * refreshed, and only then (a refresh of the weekly view leaves daily values alone).
+ * Tag of the cached values of an interval that a rollup can serve: dropped when that rollup
+ * changes, and only then (an update of the weekly rollup leaves daily values alone).
  */
 export const rollupTag = (interval: Interval): string => `rollups:${interval}`;
 
-// Uploads within this window share one refresh, which starts after the last of them.
+// Uploads within this window share one run, which starts after the last of them.
 const DEBOUNCE_MS = 1_000;
 
-/** Queues a refresh of the views derived from an interval after bars of it were ingested. */
+/** Queues an update of the rollups derived from an interval after bars of it were ingested. */
 export class RollupJobs {
   private readonly queue: Queue<RollupJobData>;
 
@@ -41,10 +41,11 @@ export class RollupJobs {
   }
 }
 
-export async function processRollup(deps: { db: Pools; cache: Cache }, job: Job<RollupJobData>): Promise<{ view: string; ms: number }[]> {
+/** Recomputes the rollup buckets the uploads noted since the last run, then drops what was cached over them. */
+export async function processRollup(deps: { db: Pools; cache: Cache }, job: Job<RollupJobData>): Promise<{ spans: number; buckets: number }> {
   const { interval } = job.data;
   if (!(INTERVALS as readonly string[]).includes(interval)) throw new UnrecoverableError(`"${interval}" is not an interval`);
-  const refreshed = await refreshRollups(deps.db.write, interval);
-  await deps.cache.deleteByTag(rolledUpFrom(interval).map(rollupTag));
-  return refreshed;
+  const done = await applyPendingRollups(deps.db.write, interval);
+  if (done.spans > 0) await deps.cache.deleteByTag(rolledUpFrom(interval).map(rollupTag));
+  return done;
 }

@@ -85,6 +85,10 @@ describe('rollups', () => {
     expect(await rollup('ROLL', '1w', weekly.length)).toEqual(weekly);
     const monthly = aggregate(daily, monthOf);
     expect(await rollup('ROLL', '1mo', monthly.length)).toEqual(monthly);
+    // A rolled-up page says how current it is; uploaded bars need not.
+    const page = async (interval: string) => (await call('GET', `/v1/bars?symbol=ROLL&interval=${interval}&limit=1`)).json() as { rollupAsOf?: string };
+    await expect.poll(async () => Date.parse((await page('1w')).rollupAsOf ?? '') > Date.now() - 5_000).toBe(true);
+    expect((await page('1d')).rollupAsOf).toBeUndefined();
   });
 
   it('serves hourly and daily bars from minute bars', async () => {
@@ -101,14 +105,16 @@ describe('rollups', () => {
     expect(await rollup('MINS', '1d', 1)).toEqual(aggregate(minutes, (ts) => Math.floor(ts / DAY) * DAY));
   });
 
-  it("drops only the cached values of the intervals a refresh rebuilt: daily ones survive the weekly view's refresh", async () => {
+  it("drops only the cached values of the intervals a run rebuilt: daily ones survive the weekly rollup's update", async () => {
     const indicator = (interval: string) => call('GET', `/v1/indicators/sma?symbol=ROLL&interval=${interval}&period=3`);
     const computed = () => app.cache.stats().namespaces.indicators?.factoryCalls ?? 0;
     await indicator('1d');
     await indicator('1w');
     const before = computed();
-    // What the bars.rollup job does after an upload of daily bars: rebuild the weekly and monthly views.
-    await processRollup({ db: app.db, cache: app.cache }, { data: { interval: '1d' } } as Job<RollupJobData>);
+    // What an upload of daily bars notes, and the bars.rollup job then does: update the weekly and monthly rollups.
+    const { rows } = await app.db.write.query<{ id: number }>("SELECT id FROM instruments WHERE symbol = 'ROLL'");
+    await app.db.write.query("INSERT INTO rollup_pending (instrument_id, interval, from_ts, to_ts) VALUES ($1, '1d', '2021-02-01', '2021-02-05')", [rows[0]?.id]);
+    expect(await processRollup({ db: app.db, cache: app.cache }, { data: { interval: '1d' } } as Job<RollupJobData>)).toEqual({ spans: 1, buckets: 0 });
     expect((await indicator('1d')).statusCode).toBe(200);
     expect(computed()).toBe(before);
     expect((await indicator('1w')).statusCode).toBe(200);

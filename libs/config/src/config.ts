@@ -46,6 +46,8 @@ export interface Config {
   queue: QueueConfig;
   monitor: MonitorConfig;
   live: LiveConfig;
+  /** Days bars of an interval are kept, by interval (`1m`); an interval not listed is kept forever. */
+  barsRetentionDays: Readonly<Record<string, number>>;
 }
 
 export interface LiveConfig {
@@ -184,6 +186,7 @@ export function loadConfig(service: ServiceName, env: Env = process.env): Config
       heartbeatMs: int(env, 'LIVE_HEARTBEAT_MS', 15_000, 100, 3_600_000),
       bufferBytes: int(env, 'LIVE_BUFFER_BYTES', 1_048_576, 1024, 1_073_741_824),
     },
+    barsRetentionDays: retentionDays(env, 'BARS_RETENTION'),
     monitor: {
       scrapeIntervalMs: int(env, 'MONITOR_SCRAPE_INTERVAL_MS', 5_000, 100, 3_600_000),
       targets: monitorTargets(env, upstreams),
@@ -191,6 +194,19 @@ export function loadConfig(service: ServiceName, env: Env = process.env): Config
       rulesFile: optionalStr(env, 'MONITOR_RULES_FILE'),
     },
   };
+}
+
+/** `1m=730d,1h=3650d`: how long bars of each listed interval are kept. */
+function retentionDays(env: Env, name: string): Record<string, number> {
+  const value = optionalStr(env, name);
+  if (value === undefined) return {};
+  const days: Record<string, number> = {};
+  for (const part of value.split(',')) {
+    const match = /^\s*(\d+(?:m|h|d|w|mo))\s*=\s*(\d+)d\s*$/.exec(part);
+    if (!match || Number(match[2]) < 1) throw new ConfigError(name, `must be interval=days pairs such as "1m=730d,5m=365d", got "${part.trim()}"`);
+    days[match[1] as string] = Number(match[2]);
+  }
+  return days;
 }
 
 /**

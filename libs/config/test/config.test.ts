@@ -13,6 +13,12 @@ describe('loadConfig', () => {
     expect(config.otlpEndpoint).toBeUndefined();
   });
 
+  it('reads how long each interval of bars is kept, and keeps everything when told nothing', () => {
+    expect(loadConfig('signals', {}).barsRetentionDays).toEqual({});
+    expect(loadConfig('signals', { BARS_RETENTION: '1m=730d, 1h=3650d' }).barsRetentionDays).toEqual({ '1m': 730, '1h': 3650 });
+    expect(() => loadConfig('signals', { BARS_RETENTION: '1m=2y' })).toThrow(/BARS_RETENTION must be interval=days pairs such as "1m=730d,5m=365d", got "1m=2y"/);
+  });
+
   it('derives upstream URLs from the service ports and lets the read pool differ', () => {
     const config = loadConfig('gateway', {
       SIGNALS_PORT: '4001',

@@ -41,6 +41,9 @@ export const BarPage = Type.Object({
   symbol: Symbol,
   interval: Interval,
   items: Type.Array(Bar),
+  rollupAsOf: Type.Optional(
+    Type.String({ format: 'date-time', description: 'Present when the bars are rolled up from finer ones: every upload committed before this time is in them (the time of the request when none is pending).' }),
+  ),
   next: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last' }),
 });
 

@@ -24,4 +24,5 @@ export { BarRepository, INTERVALS, ROLLUPS, rolledUpFrom, rollupsFrom, type BarC
 export { MissingReferenceError, SignalEventRepository, type LatestSignalRow, type SignalEventRow } from './repositories/signal-events.js';
 export { QueryLog, queryName, type QueryLogger, type QueryStats } from './query-log.js';
 export { topStatements, type StatementRow, type TopStatements } from './stat-statements.js';
-export { refreshRollups } from './bars/rollups.js';
+export { applyPendingRollups, rollupAsOf } from './bars/rollups.js';
+export { deleteExpiredBars } from './bars/retention.js';

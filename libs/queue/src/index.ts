@@ -10,8 +10,10 @@ export const QUEUES = {
   signalsBatch: 'signals.batch',
   /** One symbol of a batch: every rule over its bars. */
   signalsSymbol: 'signals.symbol',
-  /** Refresh of the rollup views after an ingest. */
+  /** Update of the rollups an ingest touched. */
   barsRollup: 'bars.rollup',
+  /** Daily deletion of bars past their interval's retention (BARS_RETENTION). */
+  barsRetention: 'bars.retention',
   /** One backtest: bars, the engine, the result written once. */
   backtestRun: 'backtest.run',
   /** One parameter sweep: waits for its chunks, then ranks them. */

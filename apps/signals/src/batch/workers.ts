@@ -3,6 +3,7 @@ import { QUEUES, queueConnection, workerDefaults } from '@meridian/queue';
 import { addQueueWorkers, createWorkerProcess, type Service } from '@meridian/service';
 import { type Job, Worker } from 'bullmq';
 import { MarketData } from '../market-data.js';
+import { processRetention, scheduleRetention } from '../retention.js';
 import { processRollup, type RollupJobData } from '../rollups.js';
 import { SignalResults } from '../signals.js';
 import type { BatchJobData, SymbolJobData } from './payloads.js';
@@ -21,7 +22,7 @@ export interface SignalsWorker {
 
 /**
  * The signals worker process: per-symbol batch children with the configured concurrency and
- * rate limit, their parents summed up once the children are done, and rollup refreshes.
+ * rate limit, their parents summed up once the children are done, rollup updates and retention.
  */
 export async function buildWorker(config: Config, options: WorkerOptions = {}): Promise<SignalsWorker> {
   const app = await createWorkerProcess({ config, name: 'signals-worker' });
@@ -36,10 +37,12 @@ export async function buildWorker(config: Config, options: WorkerOptions = {}): 
     new Worker<BatchJobData>(QUEUES.signalsBatch, (job) => processBatch(job), shared),
     // One refresh at a time: two would only wait on each other's lock.
     new Worker<RollupJobData>(QUEUES.barsRollup, (job) => processRollup({ db: app.db, cache: app.cache }, job), { ...shared, concurrency: 1 }),
+    new Worker(QUEUES.barsRetention, (job) => processRetention({ db: app.db, market, days: config.barsRetentionDays }, job), { ...shared, concurrency: 1 }),
   ];
   addQueueWorkers(app, workers);
   app.addHook('onClose', async () => connection.disconnect());
   app.addHook('onReady', async () => {
+    await scheduleRetention(config, connection);
     app.log.info({ queues: workers.map((w) => w.name), concurrency: config.queue.concurrency }, 'signals workers ready');
   });
   return { app, workers };

@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { BatchWriter, moveStaged, type BatchTarget } from './batches.js';
 import { BarParser, type BarFormat, LineTooLong, type Rejection } from './parse.js';
+import { notePendingRollup } from './rollups.js';
 
 export interface IngestCounts {
   /** Valid data lines in the file. */
@@ -91,6 +92,8 @@ export async function ingestBars(pool: pg.Pool, request: IngestRequest): Promise
     } else {
       counts = { rows: summary.rows, inserted, updated, unchanged: summary.rows - inserted - updated };
     }
+    // The rollup job recomputes the buckets of the file's span: what this upload can have changed.
+    if (counts.inserted + counts.updated > 0) await notePendingRollup(client, request.instrumentId, request.interval, summary.minTs, summary.maxTs);
     if (request.changedLimit !== undefined && counts.inserted + counts.updated > 0) counts.changed = await changedBars(client, request, summary.minTs, summary.maxTs, request.changedLimit);
     await client.query('COMMIT');
     return counts;

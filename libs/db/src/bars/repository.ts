@@ -50,35 +50,35 @@ const exportSql = (relation: Relation): Record<ExportFormat, string> => ({
 });
 
 /**
- * Intervals that are also derived from finer bars (materialized views, see docs/database.md):
- * read from the view when no bars of that interval were uploaded for the instrument.
+ * Intervals that are also derived from finer bars (rollup tables, see docs/database.md):
+ * read from the table when no bars of that interval were uploaded for the instrument.
  */
 export const ROLLUPS = {
-  '1w': { view: 'bars_1w', from: '1d' },
-  '1mo': { view: 'bars_1mo', from: '1d' },
-  '1h': { view: 'bars_1h', from: '1m' },
-  '1d': { view: 'bars_1d_from_1m', from: '1m' },
-} as const satisfies Partial<Record<Interval, { view: string; from: Interval }>>;
+  '1w': { table: 'bars_1w', from: '1d' },
+  '1mo': { table: 'bars_1mo', from: '1d' },
+  '1h': { table: 'bars_1h', from: '1m' },
+  '1d': { table: 'bars_1d_from_1m', from: '1m' },
+} as const satisfies Partial<Record<Interval, { table: string; from: Interval }>>;
 
-type Relation = 'bars' | (typeof ROLLUPS)[keyof typeof ROLLUPS]['view'];
+type Relation = 'bars' | (typeof ROLLUPS)[keyof typeof ROLLUPS]['table'];
 
-/** The intervals whose views are rebuilt from bars of `interval`. */
+/** The intervals rolled up from bars of `interval`. */
 export function rolledUpFrom(interval: Interval): (keyof typeof ROLLUPS)[] {
   return (Object.keys(ROLLUPS) as (keyof typeof ROLLUPS)[]).filter((served) => ROLLUPS[served].from === interval);
 }
 
-/** The views to refresh after bars of an interval changed. */
+/** The rollup tables that bars of an interval feed. */
 export function rollupsFrom(interval: Interval): Relation[] {
-  return rolledUpFrom(interval).map((served) => ROLLUPS[served].view);
+  return rolledUpFrom(interval).map((served) => ROLLUPS[served].table);
 }
 
 export class BarRepository {
   constructor(private readonly read: pg.Pool) {}
 
-  /** Uploaded bars when there are any, else the rollup view for the interval, if it has one. */
+  /** Uploaded bars when there are any, else the rollup table for the interval, if it has one. */
   async relation(instrumentId: number, interval: Interval): Promise<Relation> {
-    const rollup = (ROLLUPS as Partial<Record<Interval, { view: Relation }>>)[interval];
-    return rollup && !(await this.any(instrumentId, interval)) ? rollup.view : 'bars';
+    const rollup = (ROLLUPS as Partial<Record<Interval, { table: Relation }>>)[interval];
+    return rollup && !(await this.any(instrumentId, interval)) ? rollup.table : 'bars';
   }
 
   /** One page in time order, strictly after `after` (epoch ms) when given: keyset pagination. */
