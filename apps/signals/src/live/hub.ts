@@ -92,11 +92,13 @@ export class LiveHub {
 
   /** Starts following the subscriber's symbols from their current newest event. */
   async add(subscriber: Subscriber): Promise<void> {
-    for (const symbol of subscriber.symbols) if (!this.positions.has(symbol)) this.positions.set(symbol, await this.tail(symbol));
+    // Subscribed first: the reader drops the position of a symbol nobody subscribes to, and would
+    // otherwise drop one set here while the next symbol's tail is awaited.
     for (const symbol of subscriber.symbols) {
       const set = this.subscribers.get(symbol) ?? new Set<Subscriber>();
       this.subscribers.set(symbol, set.add(subscriber));
     }
+    for (const symbol of subscriber.symbols) if (!this.positions.has(symbol)) this.positions.set(symbol, await this.tail(symbol));
     this.start();
   }
 
