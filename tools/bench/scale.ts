@@ -4,14 +4,15 @@
  * - the same 100,000-row file uploaded through the API to a new symbol, then its rollup work
  *   (the pending spans it noted, recomputed) until the rollups are current: the median of three;
  * - a one-day and a one-year range read of one symbol whose data is the same at every size;
- * - bytes per bar (table and indexes) and, for contrast, what recomputing the minute rollups
- *   from scratch costs at that size.
+ * - bytes per bar (table and indexes), index size, the VACUUM after the fill and, for contrast,
+ *   what recomputing the minute rollups from scratch costs at that size;
+ * and at the largest size, retention of the first month of minute bars and the VACUUM after it.
  *
  *   npm run bench:scale                    (sizes 1, 10, 50 million; BENCH_SIZES=1,10 for fewer)
  */
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { applyPendingRollups, BarRepository } from '@meridian/db';
+import { applyPendingRollups, BarRepository, deleteExpiredBars } from '@meridian/db';
 import { migrate } from '@meridian/db/migrate';
 import { createTestContext, signedHeaders } from '@meridian/service/testing';
 import pg from 'pg';
@@ -111,6 +112,9 @@ interface Row {
   day: number;
   year: number;
   bytesPerBar: number;
+  indexMb: number;
+  /** VACUUM ANALYZE of bars after the fill. */
+  vacuum: number;
   fullRecompute: number;
 }
 
@@ -133,7 +137,9 @@ try {
     const needed = Math.max(0, Math.ceil((size - stored) / PER_SYMBOL));
     await fill(fillers, needed, progress, stored);
     fillers += needed;
+    const vacuumStarted = performance.now();
     await pool.query('VACUUM ANALYZE bars');
+    const vacuum = performance.now() - vacuumStarted;
     stored = await scalar('SELECT count(*) AS v FROM bars');
     log(`${stored.toLocaleString('en')} bars stored: measuring`);
     // The fill's dirty pages are written now, not during the measurement.
@@ -144,23 +150,42 @@ try {
     const rollups = median(runs.map((r) => r.rollups));
     const day = await readP95(probe, 1);
     const year = await readP95(probe, 365);
-    const bytesPerBar = Math.round((await scalar("SELECT pg_total_relation_size('bars') AS v")) / stored);
+    // Every relation of bars: the table itself or, partitioned, each partition, with their indexes.
+    const sizes = await pool.query<{ total: string; indexes: string }>(
+      "SELECT sum(pg_total_relation_size(relid))::bigint AS total, sum(pg_indexes_size(relid))::bigint AS indexes FROM pg_partition_tree('bars') WHERE isleaf",
+    );
+    const bytesPerBar = Math.round(Number(sizes.rows[0]?.total) / stored);
+    const indexMb = Math.round(Number(sizes.rows[0]?.indexes) / 1_048_576);
     const recomputeStarted = performance.now();
     for (const unit of ['hour', 'day']) {
       await scalar(`SELECT count(*) AS v FROM (SELECT instrument_id, date_trunc('${unit}', ts AT TIME ZONE 'UTC'), (array_agg(open ORDER BY ts))[1], max(high), min(low), (array_agg(close ORDER BY ts DESC))[1], sum(volume)
                     FROM bars WHERE interval = '1m' GROUP BY 1, 2) t`);
     }
     const fullRecompute = performance.now() - recomputeStarted;
-    const row = { size: stored, upload: Math.round(up), rollups: Math.round(rollups), day, year, bytesPerBar, fullRecompute: Math.round(fullRecompute) };
+    const row = { size: stored, upload: Math.round(up), rollups: Math.round(rollups), day, year, bytesPerBar, indexMb, vacuum: Math.round(vacuum), fullRecompute: Math.round(fullRecompute) };
     results.push(row);
     log(JSON.stringify(row));
   }
   progress.done(stored);
+  // Retention at the largest size: the first month of every symbol's minute bars expires.
+  const monthOut = start + 31 * DAY;
+  const expiring = await scalar(`SELECT count(*) AS v FROM bars WHERE interval = '1m' AND ts < to_timestamp(${monthOut / 1000})`);
+  const retentionStarted = performance.now();
+  const now = new Date();
+  const { deleted } = await deleteExpiredBars(pool, { '1m': (now.getTime() - monthOut) / DAY }, now);
+  const retention = performance.now() - retentionStarted;
+  const vacuumStarted = performance.now();
+  await pool.query('VACUUM bars');
+  const vacuumAfter = performance.now() - vacuumStarted;
+  if (deleted['1m'] !== expiring) throw new Error(`retention deleted ${deleted['1m']} bars, expected ${expiring}`);
+  log(`retention of one month of minute bars (${expiring.toLocaleString('en')} bars) at ${(stored / 1e6).toFixed(1)} M: ${Math.round(retention)} ms, then VACUUM ${Math.round(vacuumAfter)} ms`);
   const first = results[0] as Row;
   console.log(`
-| bars stored | upload of 100,000 bars + its rollup work | upload | rollup work | one-day read p95 | one-year read p95 | bytes per bar (table + indexes) | full recomputation of the minute rollups (for contrast) |
-| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
-${results.map((r) => `| ${(r.size / 1e6).toFixed(1)} M | ${r.upload + r.rollups} ms (${ratio(r.upload + r.rollups, first.upload + first.rollups)}×) | ${r.upload} ms (${ratio(r.upload, first.upload)}×) | ${r.rollups} ms (${ratio(r.rollups, first.rollups)}×) | ${r.day} ms (${ratio(r.day, first.day)}×) | ${r.year} ms (${ratio(r.year, first.year)}×) | ${r.bytesPerBar} | ${(r.fullRecompute / 1000).toFixed(1)} s |`).join('\n')}
+| bars stored | upload of 100,000 bars + its rollup work | upload | rollup work | one-day read p95 | one-year read p95 | bytes per bar (table + indexes) | index size | VACUUM ANALYZE after the fill | full recomputation of the minute rollups (for contrast) |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${results.map((r) => `| ${(r.size / 1e6).toFixed(1)} M | ${r.upload + r.rollups} ms (${ratio(r.upload + r.rollups, first.upload + first.rollups)}×) | ${r.upload} ms (${ratio(r.upload, first.upload)}×) | ${r.rollups} ms (${ratio(r.rollups, first.rollups)}×) | ${r.day} ms (${ratio(r.day, first.day)}×) | ${r.year} ms (${ratio(r.year, first.year)}×) | ${r.bytesPerBar} | ${r.indexMb} MB | ${(r.vacuum / 1000).toFixed(1)} s | ${(r.fullRecompute / 1000).toFixed(1)} s |`).join('\n')}
+
+Retention of the first month of minute bars at ${(stored / 1e6).toFixed(1)} M (${expiring.toLocaleString('en')} bars): ${Math.round(retention)} ms, then VACUUM ${Math.round(vacuumAfter)} ms.
 `);
 } finally {
   await pool.end();
