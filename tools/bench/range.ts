@@ -55,7 +55,8 @@ try {
   progress.done(SYMBOLS * YEAR_OF_MINUTES);
   await client.query('VACUUM ANALYZE bars');
   const size = async (name: string) => {
-    const { rows } = await client.query<{ mb: number }>('SELECT round(pg_relation_size($1::regclass) / 1048576.0, 1)::float AS mb', [name]);
+    // Summed over the partitions: a partitioned table or index holds nothing itself.
+    const { rows } = await client.query<{ mb: number }>('SELECT round(sum(pg_relation_size(relid)) / 1048576.0, 1)::float AS mb FROM pg_partition_tree($1::regclass)', [name]);
     return rows[0]?.mb ?? 0;
   };
   const sizes = { tableMb: await size('bars'), primaryKeyMb: await size('bars_pkey') };

@@ -10,11 +10,11 @@ async function schema(url: string): Promise<string[]> {
   try {
     const { rows } = await client.query<{ name: string }>(
       `SELECT relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'm') AND relname <> 'schema_migrations'
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'm', 'p') AND relname <> 'schema_migrations'
        UNION ALL SELECT 'constraint ' || conname FROM pg_constraint WHERE connamespace = 'public'::regnamespace
        UNION ALL SELECT 'trigger ' || tgname FROM pg_trigger WHERE NOT tgisinternal
        UNION ALL SELECT 'column ' || c.relname || '.' || a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'm') AND c.relname <> 'schema_migrations' AND a.attnum > 0 AND NOT a.attisdropped
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'm', 'p') AND c.relname <> 'schema_migrations' AND a.attnum > 0 AND NOT a.attisdropped
        ORDER BY 1`,
     );
     return rows.map((row) => row.name);
@@ -45,7 +45,7 @@ describe('migrations', () => {
     expect(await migrate({ databaseUrl: db.url })).toEqual([]);
   });
 
-  it('move a database with bars and rollup views to rollup tables without losing a bar', async () => {
+  it('move a database with bars and rollup views to rollup tables and partitioned bars without losing a bar', async () => {
     const old = await createTestDatabase({ empty: true });
     const client = new pg.Client({ connectionString: old.url });
     try {
@@ -68,6 +68,9 @@ describe('migrations', () => {
 
       await migrate({ databaseUrl: old.url });
       expect(await checksum()).toEqual(before.bars);
+      // The minute bars sit in their month's partition, the daily ones in theirs.
+      const where = await client.query<{ name: string; n: number }>('SELECT tableoid::regclass::text AS name, count(*)::int AS n FROM bars GROUP BY 1 ORDER BY 1');
+      expect(where.rows).toEqual([{ name: 'bars_p_1m_2024_03', n: 3 * 1440 }, { name: 'bars_p_daily', n: 365 }]);
       expect({ w: await contents('bars_1w'), mo: await contents('bars_1mo'), h: await contents('bars_1h'), d: await contents('bars_1d_from_1m') }).toEqual({ w: before.w, mo: before.mo, h: before.h, d: before.d });
     } finally {
       await client.end();

@@ -50,7 +50,12 @@ it('deletes exactly the bars past their interval horizon, in every instrument, a
   const daily = await count("interval = '1d' AND $1::bigint > 0");
   expect(expired).toBeGreaterThan(0);
 
+  const partition = async (name: string) => (await pool.query('SELECT 1 FROM pg_class WHERE relname = $1', [name])).rowCount;
+  expect(await partition('bars_p_1m_2026_04')).toBe(1);
   const { deleted, symbols } = await deleteExpiredBars(pool, { '1m': 30 }, NOW);
+  // April lies wholly before the horizon: its partition is dropped; May's rows before it are deleted.
+  expect(await partition('bars_p_1m_2026_04')).toBe(0);
+  expect(await partition('bars_p_1m_2026_05')).toBe(1);
   expect(deleted).toEqual({ '1m': expired });
   expect(symbols.sort()).toEqual(['KEEP1', 'KEEP2']);
   expect(await count("interval = '1m' AND ts < to_timestamp($1 / 1000.0)")).toBe(0);

@@ -40,13 +40,14 @@ export interface TableSize {
   deadTuples: number;
 }
 
-/** The largest tables with their indexes' size, live and dead rows: where the disk goes. */
+/** The largest tables (a partitioned one as a whole) with their indexes' size, live and dead rows: where the disk goes. */
 export async function tableSizes(db: Pools, limit = 15): Promise<TableSize[]> {
   const { rows } = await db.read.query<{ table: string; tableBytes: string; indexBytes: string; rows: string; deadTuples: string }>({
     name: 'monitor.table_sizes',
-    text: `SELECT relname AS "table", pg_table_size(relid)::text AS "tableBytes", pg_indexes_size(relid)::text AS "indexBytes",
-                  n_live_tup::text AS rows, n_dead_tup::text AS "deadTuples"
-           FROM pg_stat_user_tables ORDER BY pg_total_relation_size(relid) DESC LIMIT $1`,
+    // A partitioned table's partitions are summed under its name.
+    text: `SELECT coalesce(pg_partition_root(relid), relid)::regclass::text AS "table", sum(pg_table_size(relid))::text AS "tableBytes",
+                  sum(pg_indexes_size(relid))::text AS "indexBytes", sum(n_live_tup)::text AS rows, sum(n_dead_tup)::text AS "deadTuples"
+           FROM pg_stat_user_tables GROUP BY 1 ORDER BY sum(pg_total_relation_size(relid)) DESC LIMIT $1`,
     values: [limit],
   });
   return rows.map((r) => ({ table: r.table, tableBytes: Number(r.tableBytes), indexBytes: Number(r.indexBytes), rows: Number(r.rows), deadTuples: Number(r.deadTuples) }));

@@ -10,6 +10,8 @@ export const BATCH_CHARS = 8 * 1024 * 1024;
 export interface BatchTarget {
   instrumentId: number;
   interval: string;
+  /** Makes sure the partitions rows of [fromMs, toMs] go to exist. */
+  ensurePartitions?: (fromMs: number, toMs: number) => Promise<void>;
 }
 
 export interface Written {
@@ -108,6 +110,7 @@ const INSERT_FROM_STAGING = `INSERT INTO bars AS b (instrument_id, interval, ts,
  * each row reports whether it was inserted or changed an existing bar.
  */
 export async function moveStaged(client: pg.PoolClient, target: BatchTarget, minTs: number, maxTs: number): Promise<Written> {
+  await target.ensurePartitions?.(minTs, maxTs);
   const values = [target.instrumentId, target.interval];
   const { rows: overlap } = await client.query<{ any: boolean }>({
     name: 'bars.ingest.overlap',
@@ -120,11 +123,14 @@ export async function moveStaged(client: pg.PoolClient, target: BatchTarget, min
     const { rowCount } = await client.query({ name: 'bars.ingest.insert', text: INSERT_FROM_STAGING, values });
     return { inserted: rowCount ?? 0, updated: 0 };
   }
-  const { rows } = await client.query<Written>({
-    name: 'bars.ingest.upsert',
-    text: `WITH up AS (${INSERT_FROM_STAGING} RETURNING (xmax = 0) AS inserted)
-           SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM up`,
+  // New keys counted first: a partitioned table cannot report per row whether an upsert inserted.
+  const { rows } = await client.query<{ n: number }>({
+    name: 'bars.ingest.new-keys',
+    text: `SELECT count(*)::int AS n FROM bars_staging s
+           WHERE NOT EXISTS (SELECT 1 FROM bars b WHERE b.instrument_id = $1 AND b.interval = $2 AND b.ts = timestamptz 'epoch' + s.ts * interval '1 millisecond')`,
     values,
   });
-  return rows[0] as Written;
+  const inserted = rows[0]?.n ?? 0;
+  const { rowCount } = await client.query({ name: 'bars.ingest.upsert', text: INSERT_FROM_STAGING, values });
+  return { inserted, updated: (rowCount ?? 0) - inserted };
 }

@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { BatchWriter, moveStaged, type BatchTarget } from './batches.js';
 import { BarParser, type BarFormat, LineTooLong, type Rejection } from './parse.js';
+import { ensurePartitions } from './partitions.js';
 import { notePendingRollup } from './rollups.js';
 
 export interface IngestCounts {
@@ -77,7 +78,8 @@ export async function ingestBars(pool: pg.Pool, request: IngestRequest): Promise
     await client.query('SET LOCAL statement_timeout = 0');
     await client.query('CREATE TEMP TABLE bars_staging (line integer, ts bigint, open float8, high float8, low float8, close float8, volume float8) ON COMMIT DROP');
     const parser = new BarParser(request.format);
-    const writer = new BatchWriter(client, request, parser.summary, request.batchChars);
+    const target = { ...request, ensurePartitions: (fromMs: number, toMs: number) => ensurePartitions(client, pool.options, request.interval, fromMs, toMs) };
+    const writer = new BatchWriter(client, target, parser.summary, request.batchChars);
     await pipeline(request.source, parser, writer).catch((error: unknown) => {
       throw error instanceof LineTooLong ? new IngestRejected(parser.summary.rows, 1, [{ line: error.line, reason: error.reason }]) : error;
     });
@@ -87,7 +89,7 @@ export async function ingestBars(pool: pg.Pool, request: IngestRequest): Promise
     let counts: IngestCounts;
     if (writer.accumulating) {
       await rejectDuplicates(client, request, summary.rows);
-      const rest = await moveStaged(client, request, summary.minTs, summary.maxTs);
+      const rest = await moveStaged(client, target, summary.minTs, summary.maxTs);
       counts = { rows: summary.rows, inserted: inserted + rest.inserted, updated: updated + rest.updated, unchanged: summary.rows - inserted - updated - rest.inserted - rest.updated };
     } else {
       counts = { rows: summary.rows, inserted, updated, unchanged: summary.rows - inserted - updated };
