@@ -7,8 +7,9 @@
  *   BENCH_ROWS=500000 npm run bench:ingest                (a quicker run)
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { get } from 'node:http';
+import { ensurePartitions } from '@meridian/db';
 import { signInternal } from '@meridian/service';
 import { createTestContext } from '@meridian/service/testing';
 import pg from 'pg';
@@ -88,6 +89,19 @@ async function rowByRow(client: pg.Client, instrumentId: number, file: string): 
   return lines.length / ((performance.now() - started) / 1000);
 }
 
+/** Epoch ms of a CSV file's first and last bar, read from its two ends. */
+function fileSpan(path: string): [number, number] {
+  const fd = openSync(path, 'r');
+  const head = Buffer.alloc(256);
+  const tail = Buffer.alloc(256);
+  readSync(fd, head, 0, 256, 0);
+  readSync(fd, tail, 0, 256, Math.max(0, statSync(path).size - 256));
+  closeSync(fd);
+  const first = head.toString('utf8').split('\n')[1] as string;
+  const last = tail.toString('utf8').trimEnd().split('\n').at(-1) as string;
+  return [Date.parse(first.split(',')[0] as string), Date.parse(last.split(',')[0] as string)];
+}
+
 const file = await syntheticCsv(rows);
 const ctx = await createTestContext();
 const client = new pg.Client({ connectionString: ctx.database.url });
@@ -100,6 +114,8 @@ try {
   log(`${rows.toLocaleString('en-US')} minute bars, ${mb} MB of CSV`);
 
   log('psql \\copy into bars');
+  // psql writes into bars directly: the time partitions the file needs are made first, as an upload would.
+  await ensurePartitions(client, { connectionString: ctx.database.url }, '1m', ...fileSpan(file));
   await client.query(`ALTER TABLE bars ALTER instrument_id SET DEFAULT ${instrumentId}, ALTER interval SET DEFAULT '1m'`);
   const psqlSeconds = await psql(ctx.database.url, `\\copy bars (ts, open, high, low, close, volume) FROM '${file}' WITH (FORMAT csv, HEADER)`);
   await client.query('ALTER TABLE bars ALTER instrument_id DROP DEFAULT, ALTER interval DROP DEFAULT');

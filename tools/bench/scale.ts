@@ -12,7 +12,7 @@
  */
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { applyPendingRollups, BarRepository, deleteExpiredBars } from '@meridian/db';
+import { applyPendingRollups, BarRepository, deleteExpiredBars, ensurePartitions } from '@meridian/db';
 import { migrate } from '@meridian/db/migrate';
 import { createTestContext, signedHeaders } from '@meridian/service/testing';
 import pg from 'pg';
@@ -50,6 +50,8 @@ async function fill(first: number, count: number, progress: Progress, done: numb
     const client = await pool.connect();
     try {
       await client.query('SET synchronous_commit = off');
+      // COPY writes into bars directly: the time partitions are made first, as an upload would.
+      await ensurePartitions(client, pool.options, '1m', start, start + 2 * 365 * DAY);
       const rows = Readable.from((function* () {
         let chunk = '';
         for (const bar of syntheticBars({ seed: s, interval: '1m', rows: PER_SYMBOL, start })) {
@@ -152,7 +154,9 @@ try {
     const year = await readP95(probe, 365);
     // Every relation of bars: the table itself or, partitioned, each partition, with their indexes.
     const sizes = await pool.query<{ total: string; indexes: string }>(
-      "SELECT sum(pg_total_relation_size(relid))::bigint AS total, sum(pg_indexes_size(relid))::bigint AS indexes FROM pg_partition_tree('bars') WHERE isleaf",
+      `SELECT sum(pg_total_relation_size(r))::bigint AS total, sum(pg_indexes_size(r))::bigint AS indexes
+       FROM (SELECT relid AS r FROM pg_partition_tree('bars') WHERE isleaf
+             UNION ALL SELECT oid FROM pg_class WHERE oid = 'bars'::regclass AND relkind = 'r') t`,
     );
     const bytesPerBar = Math.round(Number(sizes.rows[0]?.total) / stored);
     const indexMb = Math.round(Number(sizes.rows[0]?.indexes) / 1_048_576);

@@ -26,3 +26,4 @@ export { QueryLog, queryName, type QueryLogger, type QueryStats } from './query-
 export { topStatements, type StatementRow, type TopStatements } from './stat-statements.js';
 export { applyPendingRollups, rollupAsOf } from './bars/rollups.js';
 export { deleteExpiredBars } from './bars/retention.js';
+export { ensurePartitions } from './bars/partitions.js';

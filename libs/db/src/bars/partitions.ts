@@ -40,7 +40,7 @@ export function partitionsBetween(interval: string, fromMs: number, toMs: number
  * it would hold a lock on the interval's partitions for as long as the upload lasts. Creating a
  * table and attaching it takes only a lock that reads and writes of other partitions pass.
  */
-export async function ensurePartitions(client: pg.PoolClient, database: pg.ClientConfig, interval: string, fromMs: number, toMs: number): Promise<void> {
+export async function ensurePartitions(client: pg.ClientBase, database: pg.ClientConfig, interval: string, fromMs: number, toMs: number): Promise<void> {
   const wanted = partitionsBetween(interval, fromMs, toMs);
   if (wanted.length === 0) return;
   // One catalog look-up per batch of rows: cheap, and never wrong about a partition retention dropped.
