@@ -74,3 +74,37 @@ it('deletes exactly the bars past their interval horizon, in every instrument, a
 it('refuses an interval it does not know', async () => {
   await expect(deleteExpiredBars(pool, { '2m': 30 }, NOW)).rejects.toThrow(/unknown interval 2m/);
 });
+
+it('finishes the detach of a partition that an earlier run left pending, then drops it', async () => {
+  const { rows } = await pool.query<{ id: number }>("INSERT INTO instruments (symbol, name) VALUES ('PEND', 'p') RETURNING id");
+  const id = rows[0]?.id as number;
+  const start = Date.UTC(2020, 0, 20);
+  await ingestBars(pool, { instrumentId: id, interval: '1m', format: 'csv', source: Readable.from([csv(start, start + 20 * DAY, 60 * 60_000)]) });
+  // A reader holds the partitions while a detach waits for it; the detach is then cancelled.
+  const reader = await pool.connect();
+  const detacher = new pg.Client({ connectionString: db.url });
+  await detacher.connect();
+  try {
+    await reader.query('BEGIN');
+    await reader.query("SELECT count(*) FROM bars WHERE interval = '1m'");
+    const pid = (await detacher.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+    const detach = detacher.query('ALTER TABLE bars_p_1m DETACH PARTITION bars_p_1m_2020_01 CONCURRENTLY').catch((error: Error) => error);
+    await expect.poll(async () => (await pool.query("SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1", [pid])).rows[0]?.wait_event_type, { timeout: 5_000 }).toBe('Lock');
+    await pool.query('SELECT pg_cancel_backend($1)', [pid]);
+    expect(String(await detach)).toMatch(/cancel/);
+  } finally {
+    await reader.query('COMMIT');
+    reader.release();
+    await detacher.end();
+  }
+  const pending = async () => (await pool.query<{ pending: boolean }>("SELECT inhdetachpending AS pending FROM pg_inherits WHERE inhrelid = 'bars_p_1m_2020_01'::regclass")).rows[0]?.pending;
+  expect(await pending()).toBe(true);
+
+  const now = new Date(Date.UTC(2020, 1, 10));
+  const expiredRows = Math.ceil((Date.UTC(2020, 1, 1) - start) / (60 * 60_000));
+  const { deleted } = await deleteExpiredBars(pool, { '1m': 5 }, now);
+  expect(await pool.query("SELECT 1 FROM pg_class WHERE relname = 'bars_p_1m_2020_01'").then((r) => r.rowCount)).toBe(0);
+  // January's rows went with its partition; February's before the horizon were deleted.
+  expect(deleted['1m']).toBe(expiredRows + 4 * 24);
+});
+

@@ -14,17 +14,18 @@ async function dropExpiredPartitions(pool: pg.Pool, interval: string, horizon: D
   const dropped = new Map<number, number>();
   const parent = partitionOf(interval, 0)?.parent;
   if (!parent) return dropped;
-  const { rows } = await pool.query<{ name: string }>({
+  const { rows } = await pool.query<{ name: string; pending: boolean }>({
     name: 'bars.retention.partitions',
-    text: `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    text: `SELECT c.relname AS name, i.inhdetachpending AS pending FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
            WHERE i.inhparent = $1::regclass
              AND (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz <= $2`,
     values: [parent, horizon],
   });
-  for (const { name } of rows) {
+  for (const { name, pending } of rows) {
     // Names come from the catalog's partitions of a fixed parent.
     const counts = await pool.query<{ instrument_id: number; n: string }>(`SELECT instrument_id, count(*) AS n FROM ${name} GROUP BY instrument_id`);
-    await pool.query(`ALTER TABLE ${parent} DETACH PARTITION ${name} CONCURRENTLY`);
+    // A detach that an earlier run started and did not finish (cancelled, or the process died) is finished instead.
+    await pool.query(`ALTER TABLE ${parent} DETACH PARTITION ${name} ${pending ? 'FINALIZE' : 'CONCURRENTLY'}`);
     await pool.query(`DROP TABLE ${name}`);
     for (const row of counts.rows) dropped.set(row.instrument_id, (dropped.get(row.instrument_id) ?? 0) + Number(row.n));
   }
