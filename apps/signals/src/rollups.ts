@@ -1,6 +1,6 @@
 import type { Cache } from '@meridian/cache';
 import type { Config } from '@meridian/config';
-import { applyPendingRollups, INTERVALS, type Interval, type Pools, rolledUpFrom, rollupsFrom } from '@meridian/db';
+import { applyPendingRollups, INTERVALS, type Interval, type Pools, rolledUpFrom } from '@meridian/db';
 import { createQueue, QUEUES } from '@meridian/queue';
 import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -27,7 +27,7 @@ export class RollupJobs {
   }
 
   async request(interval: Interval): Promise<boolean> {
-    if (rollupsFrom(interval).length === 0) return false;
+    if (rolledUpFrom(interval).length === 0) return false;
     await this.queue.add(QUEUES.barsRollup, { interval }, { delay: DEBOUNCE_MS, deduplication: { id: `rollup-${interval}`, ttl: DEBOUNCE_MS } });
     return true;
   }

@@ -20,7 +20,7 @@ export { ApiKeyRepository, type ApiKeyRow, type Scope } from './repositories/api
 export { ingestBars, IngestRejected, type ChangedBars, type IngestCounts, type IngestRequest } from './bars/ingest.js';
 export { type BarFormat, type Rejection } from './bars/parse.js';
 export { parseTimestamp } from './bars/timestamp.js';
-export { BarRepository, INTERVALS, ROLLUPS, rolledUpFrom, rollupsFrom, type BarColumns, type BarRange, type BarRow, type ExportFormat, type Interval } from './bars/repository.js';
+export { BarRepository, INTERVALS, ROLLUPS, rolledUpFrom, type BarColumns, type BarRange, type BarRow, type ExportFormat, type Interval } from './bars/repository.js';
 export { MissingReferenceError, SignalEventRepository, type LatestSignalRow, type SignalEventRow } from './repositories/signal-events.js';
 export { QueryLog, queryName, type QueryLogger, type QueryStats } from './query-log.js';
 export { topStatements, type StatementRow, type TopStatements } from './stat-statements.js';

@@ -102,9 +102,8 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // Callbacks rather than promises from here to the reply: each promise on this path is an
   // allocation and, with tracing on Node 20, an async-hook call, for every proxied request.
-  function send(target: Upstream, request: FastifyRequest, headers: Record<string, string | string[]>, body: Buffer | IncomingMessage | null, callback: (error: Error | null, upstream: Dispatcher.ResponseData) => void): void {
+  function send(pool: Pool, request: FastifyRequest, headers: Record<string, string | string[]>, body: Buffer | IncomingMessage | null, callback: (error: Error | null, upstream: Dispatcher.ResponseData) => void): void {
     const options = { method: request.method as Dispatcher.HttpMethod, path: request.url, headers, body };
-    const pool = isLongLived(request.url) ? target.streams : target.pool;
     pool.request(options, (error, upstream) => {
       const code = (error as { code?: string } | null)?.code ?? '';
       // A keep-alive socket the service closed as we reused it: one retry, when it cannot duplicate work.
@@ -163,7 +162,8 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
    */
   function forward(target: Upstream, request: FastifyRequest, reply: FastifyReply): void {
     const { streamed, limit } = bodyPolicy(request);
-    if (isLongLived(request.url)) {
+    const longLived = isLongLived(request.url);
+    if (longLived) {
       openStreams.add(reply.raw);
       reply.raw.once('close', () => openStreams.delete(reply.raw));
     }
@@ -181,7 +181,7 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // The service's span becomes a child of the gateway's, or follows its decision not to sample;
       // without tracing the client's own traceparent passes through untouched.
       injectTraceContext(request, headers);
-      send(target, request, headers, body, (error, upstream) => {
+      send(longLived ? target.streams : target.pool, request, headers, body, (error, upstream) => {
         if (error) reply.send(failure(target, request, reply, error));
         else respond(target, request, reply, upstream);
       });

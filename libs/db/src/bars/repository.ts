@@ -67,11 +67,6 @@ export function rolledUpFrom(interval: Interval): (keyof typeof ROLLUPS)[] {
   return (Object.keys(ROLLUPS) as (keyof typeof ROLLUPS)[]).filter((served) => ROLLUPS[served].from === interval);
 }
 
-/** The rollup tables that bars of an interval feed. */
-export function rollupsFrom(interval: Interval): Relation[] {
-  return rolledUpFrom(interval).map((served) => ROLLUPS[served].table);
-}
-
 export class BarRepository {
   constructor(private readonly read: pg.Pool) {}
 
@@ -83,6 +78,11 @@ export class BarRepository {
 
   /** One page in time order, strictly after `after` (epoch ms) when given: keyset pagination. */
   async page(range: BarRange, options: { after?: number | undefined; limit: number }): Promise<BarRow[]> {
+    return (await this.pageFrom(range, options)).rows;
+  }
+
+  /** A page, and the finer interval it was rolled up from when it was read from a rollup. */
+  async pageFrom(range: BarRange, options: { after?: number | undefined; limit: number }): Promise<{ rows: BarRow[]; rolledUpFrom: Interval | undefined }> {
     const from = Math.max(range.from ?? MIN_MS, options.after === undefined ? MIN_MS : options.after + 1);
     const relation = await this.relation(range.instrumentId, range.interval);
     const { rows } = await this.read.query<BarRow>({
@@ -93,7 +93,7 @@ export class BarRepository {
              ORDER BY ts LIMIT $5`,
       values: [range.instrumentId, range.interval, from, range.to ?? MAX_MS, options.limit],
     });
-    return rows;
+    return { rows, rolledUpFrom: relation === 'bars' ? undefined : (ROLLUPS as Partial<Record<Interval, { from: Interval }>>)[range.interval]?.from };
   }
 
   /**

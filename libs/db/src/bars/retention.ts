@@ -41,10 +41,10 @@ async function dropExpiredPartitions(pool: pg.Pool, interval: string, horizon: D
 export async function deleteExpiredBars(pool: pg.Pool, days: Readonly<Record<string, number>>, now = new Date()): Promise<{ deleted: Record<string, number>; symbols: string[] }> {
   const deleted: Record<string, number> = {};
   const symbols = new Set<string>();
+  for (const interval of Object.keys(days)) if (!INTERVALS.includes(interval as Interval)) throw new TypeError(`retention: unknown interval ${interval}`);
+  const instruments = await pool.query<{ id: number; symbol: string }>({ name: 'bars.retention.instruments', text: 'SELECT id, symbol FROM instruments ORDER BY id' });
   for (const [interval, keep] of Object.entries(days)) {
-    if (!INTERVALS.includes(interval as Interval)) throw new TypeError(`retention: unknown interval ${interval}`);
     const horizon = new Date(now.getTime() - keep * 86_400_000);
-    const instruments = await pool.query<{ id: number; symbol: string }>({ name: 'bars.retention.instruments', text: 'SELECT id, symbol FROM instruments ORDER BY id' });
     const dropped = await dropExpiredPartitions(pool, interval, horizon);
     deleted[interval] = [...dropped.values()].reduce((sum, n) => sum + n, 0);
     for (const { id, symbol } of instruments.rows) if (dropped.has(id)) symbols.add(symbol);

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { BarPage, BarPageQuery, BarsRejected, BarSeriesQuery, IngestQuery, IngestResult, Problem } from '@meridian/contracts';
-import { BarRepository, IngestRejected, InstrumentRepository, ingestBars, ROLLUPS, rollupAsOf, type BarFormat, type BarRange, type BarRow, type ChangedBars, type Interval } from '@meridian/db';
+import { BarRepository, IngestRejected, InstrumentRepository, ingestBars, rollupAsOf, type BarFormat, type BarRange, type BarRow, type ChangedBars, type Interval } from '@meridian/db';
 import { HttpProblem } from '@meridian/service';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -90,10 +90,9 @@ export const barRoutes: FastifyPluginAsyncTypebox<BarRoutesOptions> = async (app
     const range = await rangeOf(request.query);
     const after = request.query.cursor === undefined ? undefined : Number(request.query.cursor);
     // Validation fills in the default when the client leaves `limit` out.
-    const rows = await bars.page(range, { after, limit: request.query.limit as number });
+    const { rows, rolledUpFrom } = await bars.pageFrom(range, { after, limit: request.query.limit as number });
     const last = rows.at(-1);
-    const rollup = (ROLLUPS as Partial<Record<Interval, { from: Interval }>>)[range.interval];
-    const asOf = rollup && (await bars.relation(range.instrumentId, range.interval)) !== 'bars' ? await rollupAsOf(app.db.read, range.instrumentId, rollup.from) : undefined;
+    const asOf = rolledUpFrom ? await rollupAsOf(app.db.read, range.instrumentId, rolledUpFrom) : undefined;
     return {
       symbol: request.query.symbol,
       interval: range.interval,
