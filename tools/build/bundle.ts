@@ -1,15 +1,18 @@
 /**
  * Bundles one app into dist/apps/<app>/: the project's own code (apps and @meridian/* libs) in
  * one file per entry point, third-party packages left external so OpenTelemetry can instrument
- * them, and a package.json naming exactly those packages so the folder deploys alone.
+ * them, and a package.json and package-lock.json naming exactly those packages (and what they
+ * need, at the workspace's versions) so the folder deploys alone: `npm ci --omit=dev` in it
+ * installs what the image holds.
  *
  *   tsx tools/build/bundle.ts <app>
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { type Lockfile, pruneLockfile } from './lockfile.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const app = process.argv[2] ?? '';
@@ -22,6 +25,10 @@ const ENTRY_POINTS = ['main', 'worker'].filter((name) => existsSync(join(root, '
 // Every app also gets telemetry.js, loaded first with `node --import`: the entry point
 // @meridian/telemetry exports for that (see libs/telemetry).
 const TELEMETRY = fileURLToPath(import.meta.resolve('@meridian/telemetry/register'));
+// Every image can also migrate its database (migrate.js, with the SQL files in migrations/) and
+// check its own health (health.js, the image's HEALTHCHECK).
+const MIGRATE = fileURLToPath(import.meta.resolve('@meridian/db/migrate-main'));
+const HEALTH = fileURLToPath(import.meta.resolve('@meridian/service/health-check-main'));
 const outdir = join(root, 'dist/apps', app);
 const externals = new Set<string>();
 const requireFromApp = createRequire(join(root, 'apps', app, 'package.json'));
@@ -72,6 +79,8 @@ const externalThirdParty: Plugin = {
 const entryPoints: Record<string, string> = {
   ...Object.fromEntries(ENTRY_POINTS.map((name) => [name, join(root, 'apps', app, `src/${name}.ts`)])),
   telemetry: TELEMETRY,
+  migrate: MIGRATE,
+  health: HEALTH,
 };
 
 rmSync(outdir, { recursive: true, force: true });
@@ -107,10 +116,11 @@ const dependencies = Object.fromEntries(
   [...externals].filter((name) => !builtins.has(name)).sort().map((name) => [name, installedVersion(name)]),
 );
 const appPackage = JSON.parse(readFileSync(join(root, 'apps', app, 'package.json'), 'utf8')) as { version: string; description: string };
-writeFileSync(
-  join(outdir, 'package.json'),
-  `${JSON.stringify({ name: `meridian-${app}`, version: appPackage.version, description: appPackage.description, private: true, type: 'module', main: 'main.js', engines: { node: '>=20.18' }, dependencies }, null, 2)}\n`,
-);
+const manifest = { name: `meridian-${app}`, version: appPackage.version, description: appPackage.description, private: true, type: 'module', main: 'main.js', engines: { node: '>=20.19' }, dependencies };
+writeFileSync(join(outdir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+const workspaceLock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as Lockfile;
+writeFileSync(join(outdir, 'package-lock.json'), `${JSON.stringify(pruneLockfile(workspaceLock, manifest), null, 2)}\n`);
+cpSync(join(root, 'libs/db/migrations'), join(outdir, 'migrations'), { recursive: true });
 // npm may install an app's own dependency under apps/<app>/node_modules instead of the root;
 // a link lets the bundle resolve it in the workspace as it would after `npm install` alone.
 const nested = join(root, 'apps', app, 'node_modules');
