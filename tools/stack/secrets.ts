@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
  * A random secret of the local stack, made once and kept in tmp/<file> (git-ignored, readable by
  * its owner only); the variable, when set in the environment, wins. `INTERNAL_AUTH_SECRET`: what
  * the gateway signs with and the services verify. `METRICS_TOKEN`: the scrapers' credential for
- * /metrics and the health details (infra/prometheus.yml reads the same file).
+ * /metrics and the health details (infra/prometheus-host.yml reads the same token).
  */
 export function ensureStackSecret(root: string, variable: 'INTERNAL_AUTH_SECRET' | 'METRICS_TOKEN', file: string): string {
   const set = process.env[variable];

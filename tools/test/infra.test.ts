@@ -1,17 +1,18 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_PORTS, loadConfig } from '@meridian/config';
+import { DEFAULT_PORTS, loadConfig, SERVICE_NAMES } from '@meridian/config';
 import { DCLinter } from 'dclint';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
 // No Docker engine or compose plugin runs here, so `docker compose config` cannot check these
 // files. What it would catch is checked here: the compose file against the Compose
-// specification's schema (dclint ships it), the services and files it names, and the three
-// files agreeing.
+// specification's schema (dclint ships it), the services and files it names, and the files
+// agreeing with each other and with the settings the apps accept.
 const infra = resolve(import.meta.dirname, '../../infra');
-const load = (file: string) => parse(readFileSync(join(infra, file), 'utf8')) as Record<string, unknown>;
+// Merge keys (`<<: *app`) as compose reads them.
+const load = (file: string) => parse(readFileSync(join(infra, file), 'utf8'), { merge: true }) as Record<string, unknown>;
 
 /**
  * What dclint finds wrong in a compose file: what breaks the Compose specification's schema, and
@@ -25,9 +26,31 @@ function schemaErrors(file: string): string[] {
   return results.flatMap((result) => result.messages.filter((m) => m.type === 'error').map((m) => `${m.rule}: ${m.message}`));
 }
 
-interface Compose {
-  services: Record<string, { image: string; volumes?: string[]; ports?: string[]; profiles?: string[]; depends_on?: string[] | Record<string, unknown> }>;
+interface ComposeService {
+  image?: string;
+  build?: { context: string; args: { APP: string } };
+  command?: string[];
+  environment?: Record<string, string>;
+  env_file?: string[];
+  healthcheck?: { test: string[] };
+  volumes?: string[];
+  ports?: string[];
+  depends_on?: string[] | Record<string, { condition: string }>;
+  stop_grace_period?: string;
 }
+interface Compose {
+  services: Record<string, ComposeService>;
+}
+
+/** `${NAME:-default}` as compose reads it when NAME is unset. */
+const unset = (value: string) => value.replace(/\$\{\w+:-([^}]*)\}/g, '$1');
+const envFile = (file: string) =>
+  Object.fromEntries(
+    readFileSync(join(infra, file), 'utf8')
+      .split('\n')
+      .filter((line) => /^[A-Z_]+=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
 
 describe('infra files', () => {
   const compose = load('docker-compose.yml') as unknown as Compose;
@@ -54,19 +77,82 @@ describe('infra files', () => {
     }
   });
 
-  it('mount only files that exist, or that npm start makes in tmp/', () => {
-    const mounts = Object.values(compose.services).flatMap((service) => service.volumes ?? []).map((volume) => volume.split(':')[0] as string);
-    expect(mounts.length).toBeGreaterThan(0);
-    const startScript = readFileSync(join(infra, '../tools/stack/start.ts'), 'utf8');
-    for (const mount of mounts) {
-      const made = /^\.\.\/tmp\/([\w.-]+)$/.exec(mount)?.[1];
-      if (made) expect(startScript, mount).toContain(`'${made}'`);
-      else expect(existsSync(join(infra, mount)), mount).toBe(true);
-    }
+  it('mount only files that exist, besides named volumes', () => {
+    const mounts = Object.values(compose.services).flatMap((service) => service.volumes ?? []).map((volume) => unset(volume).split(':')[0] as string);
+    const files = mounts.filter((mount) => mount.startsWith('.'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) expect(existsSync(join(infra, file)), file).toBe(true);
+    expect(mounts.filter((mount) => !mount.startsWith('.')).sort()).toEqual(['postgres-data', 'redis-data']);
   });
 
-  it('pin every image to a version', () => {
-    for (const [name, service] of Object.entries(compose.services)) expect(service.image, name).toMatch(/:[\w.-]+$/);
+  it('pin every image to a version, and build each app from the Dockerfile with its name', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (service.build) {
+        expect(service.build.context, name).toBe('..');
+        expect(SERVICE_NAMES, name).toContain(service.build.args.APP);
+      } else {
+        expect(service.image, name).toMatch(/:[\w.-]+$/);
+      }
+    }
+    expect(existsSync(join(infra, '../Dockerfile'))).toBe(true);
+  });
+
+  it('run every service and both workers, each waiting for the migration, Redis and what it calls', () => {
+    const apps = Object.entries(compose.services).filter(([name, service]) => service.build && name !== 'migrate');
+    expect(apps.map(([name]) => name).sort()).toEqual(['backtest', 'backtest-worker', 'gateway', 'monitor', 'signals', 'signals-worker']);
+    for (const [name, service] of apps) {
+      const needs = service.depends_on as Record<string, { condition: string }>;
+      expect(needs.migrate?.condition, name).toBe('service_completed_successfully');
+      expect(needs.redis?.condition, name).toBe('service_healthy');
+      expect(service.env_file, name).toEqual(['app.env']);
+      // Longer than the app's own shutdown timeout, so draining finishes before SIGKILL.
+      expect(Number.parseInt(service.stop_grace_period ?? '10', 10) * 1000, name).toBeGreaterThan(Number(envFile('app.env').SHUTDOWN_TIMEOUT_MS));
+      if (name.endsWith('-worker')) {
+        expect(service.command?.at(-1), name).toBe('worker.js');
+        expect(service.healthcheck?.test, name).toEqual(['CMD', 'node', 'health.js', 'worker']);
+      }
+    }
+    const gatewayNeeds = compose.services.gateway?.depends_on as Record<string, { condition: string }>;
+    for (const upstream of ['signals', 'backtest', 'monitor']) expect(gatewayNeeds[upstream]?.condition).toBe('service_healthy');
+    const migrate = compose.services.migrate as ComposeService;
+    expect(migrate.command).toEqual(['node', 'migrate.js']);
+    expect((migrate.depends_on as Record<string, { condition: string }>).postgres?.condition).toBe('service_healthy');
+  });
+
+  it('give the apps settings each of them accepts in production, secrets aside', () => {
+    const shared = envFile('app.env');
+    const secrets = { INTERNAL_AUTH_SECRET: 'c'.repeat(64), METRICS_TOKEN: 'd'.repeat(64) };
+    for (const service of SERVICE_NAMES) {
+      const config = loadConfig(service, { ...shared, ...compose.services.monitor?.environment, ...secrets });
+      expect(config.nodeEnv).toBe('production');
+      expect(new URL(config.database.url).hostname).toBe('postgres');
+      expect(new URL(config.redisUrl).hostname).toBe('redis');
+    }
+    // Every upstream the gateway calls is a service of the file.
+    const gateway = loadConfig('gateway', { ...shared, ...secrets });
+    for (const upstream of Object.values(gateway.upstreams)) expect(Object.keys(compose.services)).toContain(new URL(upstream).hostname);
+    // And the monitor watches each app container by its name and port.
+    const monitor = loadConfig('monitor', { ...shared, ...compose.services.monitor?.environment, ...secrets });
+    for (const target of Object.values(monitor.monitor.targets)) expect(Object.keys(compose.services)).toContain(new URL(target).hostname);
+    // A start without the secrets stops, naming the variable (the app's own check).
+    expect(() => loadConfig('signals', shared)).toThrow(/INTERNAL_AUTH_SECRET/);
+  });
+
+  it('keep Redis from evicting jobs and Postgres recording statement statistics', () => {
+    expect(compose.services.redis?.command).toEqual(expect.arrayContaining(['--maxmemory-policy', 'noeviction', '--appendonly', 'yes']));
+    expect(compose.services.postgres?.command?.join(' ')).toContain('shared_preload_libraries=pg_stat_statements');
+    expect(readFileSync(join(infra, 'postgres/init.sql'), 'utf8')).toContain('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  });
+
+  it('provision Grafana with the Prometheus the dashboard asks for and the dashboard itself', () => {
+    const sources = load('grafana/provisioning/datasources/datasources.yml') as { datasources: { type: string; url: string }[] };
+    const dashboard = JSON.parse(readFileSync(join(infra, 'grafana/meridian.json'), 'utf8')) as { templating: { list: { query: string }[] } };
+    const wanted = dashboard.templating.list[0]?.query;
+    const source = sources.datasources.find((candidate) => candidate.type === wanted);
+    expect(Object.keys(compose.services)).toContain(new URL(source?.url ?? 'http://none').hostname);
+    const providers = load('grafana/provisioning/dashboards/meridian.yml') as { providers: { options: { path: string } }[] };
+    const mounted = compose.services.grafana?.volumes?.find((volume) => volume.startsWith('./grafana/meridian.json'))?.split(':')[1] ?? '';
+    expect(mounted.startsWith(`${providers.providers[0]?.options.path}/`)).toBe(true);
   });
 
   it('send the collector traces to the Jaeger service of the compose file', () => {
@@ -77,11 +163,19 @@ describe('infra files', () => {
     expect(compose.services['otel-collector']?.ports).toEqual(expect.arrayContaining(['127.0.0.1:4318:4318']));
   });
 
-  it('scrape every service and both workers on their default ports', () => {
-    const prometheus = load('prometheus.yml') as { scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
-    const ports = (job: string) => prometheus.scrape_configs.find((j) => j.job_name === job)?.static_configs.flatMap((c) => c.targets).map((t) => Number(t.split(':')[1])) ?? [];
-    expect(ports('meridian').sort()).toEqual(Object.values(DEFAULT_PORTS).sort());
-    expect(ports('meridian-workers')).toEqual([loadConfig('signals', {}).queue.workerMetricsPort, loadConfig('backtest', {}).queue.workerMetricsPort]);
+  it('scrape every service and both workers: the containers, or the processes of npm start on their default ports', () => {
+    type Scrape = { scrape_configs: { job_name: string; static_configs: { targets: string[] }[]; authorization?: { credentials_file: string } }[] };
+    const targets = (file: string, job: string) => (load(file) as Scrape).scrape_configs.find((j) => j.job_name === job)?.static_configs.flatMap((c) => c.targets) ?? [];
+    const ports = (file: string, job: string) => targets(file, job).map((t) => Number(t.split(':')[1]));
+    for (const file of ['prometheus.yml', 'prometheus-host.yml']) {
+      expect(ports(file, 'meridian').sort(), file).toEqual(Object.values(DEFAULT_PORTS).sort());
+      expect(ports(file, 'meridian-workers'), file).toEqual([loadConfig('signals', {}).queue.workerMetricsPort, loadConfig('backtest', {}).queue.workerMetricsPort]);
+      // The token comes from the compose secret, mounted where compose puts secrets.
+      for (const job of (load(file) as Scrape).scrape_configs.filter((j) => j.job_name.startsWith('meridian'))) expect(job.authorization?.credentials_file).toBe('/run/secrets/metrics-token');
+    }
+    const hosts = [...targets('prometheus.yml', 'meridian'), ...targets('prometheus.yml', 'meridian-workers')].map((t) => t.split(':')[0]);
+    expect(hosts.sort()).toEqual(['backtest', 'backtest-worker', 'gateway', 'monitor', 'signals', 'signals-worker']);
+    expect(unset(compose.services.prometheus?.volumes?.[0] ?? '')).toBe('./prometheus.yml:/etc/prometheus/prometheus.yml:ro');
   });
 });
 
