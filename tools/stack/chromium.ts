@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { aptInstall } from './apt.js';
 import { StackError } from './services.js';
 
 /** The browser the page tests drive with playwright-core: Debian's chromium, or CHROMIUM_PATH. */
@@ -10,12 +10,5 @@ const HOW = 'Install it with `sudo apt-get update && sudo apt-get install -y chr
 /** Makes sure the page tests have a browser: installs Debian's chromium when running as root, else says what to run. */
 export function ensureChromium(log: (message: string) => void): void {
   if (existsSync(CHROMIUM_PATH)) return;
-  if (process.env.CHROMIUM_PATH || process.getuid?.() !== 0) throw new StackError(`The page tests need Chromium at ${CHROMIUM_PATH}. ${HOW}`);
-  log('Chromium is missing: installing Debian\'s chromium (apt-get install -y chromium)...');
-  let result = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (result.status !== 0) {
-    spawnSync('apt-get', ['update'], { stdio: 'inherit' });
-    result = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  }
-  if (result.status !== 0 || !existsSync(CHROMIUM_PATH)) throw new StackError(`Chromium could not be installed. ${HOW}`);
+  if (process.env.CHROMIUM_PATH || !aptInstall('chromium', log) || !existsSync(CHROMIUM_PATH)) throw new StackError(`The page tests need Chromium at ${CHROMIUM_PATH}. ${HOW}`);
 }

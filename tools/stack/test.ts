@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { join, resolve } from 'node:path';
 import { TEST_ADMIN_URL } from '@meridian/db/testing';
 import { ensureChromium } from './chromium.js';
+import { ensureKubectl } from './kubectl.js';
 import { ensureServices, StackError } from './services.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -35,6 +36,7 @@ export async function runTests(): Promise<number> {
   const log = (message: string) => console.error(`[test] ${message}`);
   await ensureServices({ databaseUrl: TEST_ADMIN_URL, redisUrl: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', log });
   ensureChromium(log);
+  ensureKubectl(log);
   rmSync(RESULTS_DIR, { recursive: true, force: true });
   mkdirSync(RESULTS_DIR, { recursive: true });
   const nx = spawnSync('npx', ['nx', 'run-many', '-t', 'lint', 'typecheck', 'test', '--outputStyle=static', ...process.argv.slice(3)], {
