@@ -1,7 +1,7 @@
 import type { Config } from '@meridian/config';
 import type { Pools } from '@meridian/db';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@meridian/cache';
 import { type Alert, AlertEngine } from './alerts/engine.js';
 import type { AlertRule } from './alerts/rules.js';
 import { AlertStore } from './alerts/store.js';
@@ -28,7 +28,7 @@ export interface TargetState {
 export interface MonitorDeps {
   config: Config;
   db: Pools;
-  redis: Redis;
+  redis: RedisClient;
   queues: QueueWatch;
   rules: readonly AlertRule[];
   log: FastifyBaseLogger;

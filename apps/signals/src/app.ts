@@ -27,7 +27,7 @@ export async function buildApp(options: SignalsOptions): Promise<Service> {
   const batches = new BatchJobs(options.config, producer);
   const rollups = new RollupJobs(options.config, producer);
   app.metrics.watchQueues(async () => ({ ...(await batches.counts()), ...(await rollups.counts()) }));
-  const live = new LiveHub(app.redis, options.config.redisUrl, options.config.redisPrefix, { retention: options.config.live.retention }, app.log);
+  const live = new LiveHub(app.redis, options.config.redisPrefix, { retention: options.config.live.retention }, app.log);
   app.metrics.watchStreams(() => ({ clients: live.clients, cutOff: live.cutOff }));
   app.addHook('onClose', async () => {
     await live.close();

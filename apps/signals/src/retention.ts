@@ -2,7 +2,7 @@ import type { Config } from '@meridian/config';
 import { deleteExpiredBars, type Pools } from '@meridian/db';
 import { createQueue, QUEUES } from '@meridian/queue';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@meridian/cache';
 import type { MarketData } from './market-data.js';
 
 const SCHEDULER = 'bars-retention-daily';
@@ -12,7 +12,7 @@ const DAY_MS = 86_400_000;
  * Schedules the daily bars.retention job when BARS_RETENTION lists intervals, and removes the
  * schedule when it lists none, so turning retention off takes effect at the next start.
  */
-export async function scheduleRetention(config: Config, connection: Redis): Promise<void> {
+export async function scheduleRetention(config: Config, connection: RedisClient): Promise<void> {
   const queue = createQueue(config, QUEUES.barsRetention, connection);
   try {
     if (Object.keys(config.barsRetentionDays).length === 0) await queue.removeJobScheduler(SCHEDULER);

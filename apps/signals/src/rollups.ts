@@ -3,7 +3,7 @@ import type { Config } from '@meridian/config';
 import { applyPendingRollups, INTERVALS, type Interval, type Pools, rolledUpFrom } from '@meridian/db';
 import { createQueue, QUEUES } from '@meridian/queue';
 import { type Job, type Queue, UnrecoverableError } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@meridian/cache';
 
 export interface RollupJobData {
   interval: Interval;
@@ -22,7 +22,7 @@ const DEBOUNCE_MS = 1_000;
 export class RollupJobs {
   private readonly queue: Queue<RollupJobData>;
 
-  constructor(config: Config, connection: Redis) {
+  constructor(config: Config, connection: RedisClient) {
     this.queue = createQueue<RollupJobData>(config, QUEUES.barsRollup, connection);
   }
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from './redis-client.js';
 import type { TagTimes } from './store.js';
 
 /** What travels between instances: ids and tags, never values. */
@@ -22,10 +22,10 @@ export interface BusHandlers {
  */
 export class InvalidationBus {
   private lost = false;
-  private readonly subscriber: Redis;
+  private readonly subscriber: RedisClient;
 
-  constructor(redis: Redis, private readonly channel: string, handlers: BusHandlers) {
-    this.subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined, connectionName: 'meridian-cache-bus' });
+  constructor(redis: RedisClient, private readonly channel: string, handlers: BusHandlers) {
+    this.subscriber = duplicateClient(redis, { enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined, connectionName: 'meridian-cache-bus' });
     this.subscriber.on('error', () => {
       // Reconnection is ioredis's job and the cache logs breaker changes; one line per retry would drown the log.
     });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import { dataNodes, type RedisClient } from './redis-client.js';
 
 export interface TagTimes {
   /** Entries created at or before this instant are gone. */
@@ -34,11 +35,20 @@ function parseTime(raw: Buffer | null | undefined): number {
   return raw ? Number(raw.toString()) : 0;
 }
 
+/**
+ * On a Redis Cluster a command or pipeline may only touch keys of one hash slot, so there the
+ * store sends one command per key (written together, answered in one round trip's time);
+ * on a single Redis it keeps MGET, multi-key UNLINK and pipelines.
+ */
 export class RedisStore implements L2Store {
+  private readonly cluster: boolean;
+
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
-  ) {}
+  ) {
+    this.cluster = redis instanceof Cluster;
+  }
 
   private tagKey(tag: string, kind: keyof TagTimes): string {
     return `${this.prefix}tag:${kind === 'deleted' ? 'd' : 'x'}:${tag}`;
@@ -52,7 +62,7 @@ export class RedisStore implements L2Store {
   async read(ids: readonly string[], tags: readonly string[]) {
     const tagKeys = tags.flatMap((tag) => [this.tagKey(tag, 'deleted'), this.tagKey(tag, 'expired')]);
     const all = [...this.keys(ids), ...tagKeys];
-    const replies = all.length === 1 ? [await this.redis.getBuffer(all[0] as string)] : await this.redis.mgetBuffer(...all);
+    const replies = all.length === 1 || this.cluster ? await Promise.all(all.map((key) => this.redis.getBuffer(key))) : await this.redis.mgetBuffer(...all);
     const times = new Map<string, TagTimes>();
     tags.forEach((tag, i) => {
       times.set(tag, { deleted: parseTime(replies[ids.length + 2 * i]), expired: parseTime(replies[ids.length + 2 * i + 1]) });
@@ -60,25 +70,34 @@ export class RedisStore implements L2Store {
     return { values: replies.slice(0, ids.length), tags: times };
   }
 
-  async write(entries: readonly { key: string; bytes: Buffer; ttlMs: number }[]): Promise<void> {
-    if (entries.length === 1) {
-      const [only] = entries as [{ key: string; bytes: Buffer; ttlMs: number }];
-      await this.redis.set(this.prefix + only.key, only.bytes, 'PX', Math.max(1, Math.ceil(only.ttlMs)));
+  /** SET with a time to live for each pair: one pipeline, or one command each on a cluster. */
+  private async setAll(pairs: readonly [string, Buffer | string, number][]): Promise<void> {
+    const px = (ttlMs: number) => Math.max(1, Math.ceil(ttlMs));
+    if (pairs.length === 1 || this.cluster) {
+      await Promise.all(pairs.map(([key, value, ttlMs]) => this.redis.set(key, value, 'PX', px(ttlMs))));
       return;
     }
     const pipeline = this.redis.pipeline();
-    for (const entry of entries) pipeline.set(this.prefix + entry.key, entry.bytes, 'PX', Math.max(1, Math.ceil(entry.ttlMs)));
+    for (const [key, value, ttlMs] of pairs) pipeline.set(key, value, 'PX', px(ttlMs));
     await pipeline.exec();
+  }
+
+  async write(entries: readonly { key: string; bytes: Buffer; ttlMs: number }[]): Promise<void> {
+    await this.setAll(entries.map((entry) => [this.prefix + entry.key, entry.bytes, entry.ttlMs]));
+  }
+
+  private async unlinkAll(client: RedisClient, keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    if (!this.cluster) return client.unlink(...keys);
+    return (await Promise.all(keys.map((key) => client.unlink(key)))).reduce((sum, n) => sum + n, 0);
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    if (keys.length > 0) await this.redis.unlink(...this.keys(keys));
+    await this.unlinkAll(this.redis, this.keys(keys));
   }
 
   async markTags(tags: readonly string[], kind: keyof TagTimes, at: number, keepMs: number): Promise<void> {
-    const pipeline = this.redis.pipeline();
-    for (const tag of tags) pipeline.set(this.tagKey(tag, kind), String(at), 'PX', keepMs);
-    await pipeline.exec();
+    await this.setAll(tags.map((tag) => [this.tagKey(tag, kind), String(at), keepMs]));
   }
 
   async lock(key: string, ttlMs: number): Promise<string | undefined> {
@@ -92,13 +111,16 @@ export class RedisStore implements L2Store {
   }
 
   async deletePrefix(prefix: string): Promise<number> {
-    let cursor = '0';
     let deleted = 0;
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await this.redis.unlink(...keys);
-    } while (cursor !== '0');
+    // SCAN walks one server: on a cluster, each master in turn.
+    for (const node of dataNodes(this.redis)) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${this.prefix}${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        deleted += await this.unlinkAll(node, keys);
+      } while (cursor !== '0');
+    }
     return deleted;
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { LRUCache } from 'lru-cache';
 import { type BreakerState, CircuitBreaker } from './breaker.js';
 import { type BusMessage, InvalidationBus } from './bus.js';
@@ -18,7 +18,7 @@ export interface CacheOptions {
   /** Prepended to every Redis key and the bus channel: one key space per environment. */
   prefix: string;
   /** L2 and the invalidation bus; without it the cache is L1 only. */
-  redis?: Redis;
+  redis?: RedisClient;
   /** Replaces the Redis store built from `redis` (tests wrap it to inject faults). */
   store?: L2Store;
   /** Listen for other instances' invalidations (default: on when there is a Redis client). */

@@ -30,6 +30,11 @@ export interface Config {
   logFormat: 'json' | 'pretty';
   database: DatabaseConfig;
   redisUrl: string;
+  /**
+   * Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES, or REDIS_URL's host with `?cluster=true`);
+   * empty for a single Redis. REDIS_URL's credentials and TLS apply to every node.
+   */
+  redisClusterNodes: readonly { host: string; port: number }[];
   /** Prepended to every Redis key so environments and test runs sharing one Redis never collide. */
   redisPrefix: string;
   otlpEndpoint: string | undefined;
@@ -131,6 +136,7 @@ export function loadConfig(service: ServiceName, env: Env = process.env): Config
   // Port 0 (tests) takes a free port, which no upstream can name in advance.
   if (service === 'gateway' && ports.gateway !== 0) rejectSelfUpstream(upstreams, ports.gateway);
 
+  const redisUrl = url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis', 'rediss']);
   const databaseUrl = url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/meridian', ['postgres', 'postgresql']);
   const internalSecret = readSecret(env, 'INTERNAL_AUTH_SECRET', nodeEnv);
   const metricsToken = readSecret(env, 'METRICS_TOKEN', nodeEnv);
@@ -151,7 +157,8 @@ export function loadConfig(service: ServiceName, env: Env = process.env): Config
       idleTimeoutMs: int(env, 'DATABASE_IDLE_TIMEOUT_MS', 30_000, 0, 3_600_000),
       slowQueryMs: num(env, 'DATABASE_SLOW_QUERY_MS', 200, 0, 3_600_000),
     },
-    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis', 'rediss']),
+    redisUrl,
+    redisClusterNodes: clusterNodes(env, redisUrl),
     redisPrefix: str(env, 'REDIS_PREFIX', `meridian:${nodeEnv}:`),
     otlpEndpoint: optionalStr(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') === undefined
       ? undefined
@@ -242,4 +249,19 @@ function rejectSelfUpstream(upstreams: Record<ServiceName, string>, gatewayPort:
       throw new ConfigError(variable, `points at the gateway itself (${upstreams[name]}); give the ${name} service its own port (${name.toUpperCase()}_PORT) or set ${variable}`);
     }
   }
+}
+
+/** REDIS_CLUSTER_NODES is `host:port,host:port`; without it, `?cluster=true` on REDIS_URL makes its host the one seed. */
+function clusterNodes(env: Env, redisUrl: string): { host: string; port: number }[] {
+  const listed = optionalStr(env, 'REDIS_CLUSTER_NODES');
+  if (listed === undefined) {
+    const parsed = new URL(redisUrl);
+    return ['true', '1'].includes(parsed.searchParams.get('cluster') ?? '') ? [{ host: parsed.hostname, port: Number(parsed.port || 6379) }] : [];
+  }
+  return listed.split(',').map((item) => {
+    const match = /^\s*([^\s:]+|\[[^\]]+\]):(\d{1,5})\s*$/.exec(item);
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) throw new ConfigError('REDIS_CLUSTER_NODES', `must list cluster nodes as host:port,host:port, got "${item.trim()}"`);
+    return { host: (match[1] as string).replace(/^\[|\]$/g, ''), port };
+  });
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from '@meridian/config';
 import { type ConnectionOptions, type JobsOptions, Queue, type QueueOptions } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisClient } from '@meridian/cache';
 
 /** Every queue Meridian uses; a name is also the job name inside it. */
 export const QUEUES = {
@@ -31,17 +31,21 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
  */
 export const queueTelemetry = new BullMQOtel({ tracerName: 'meridian-queue' });
 
-/** BullMQ keys live under the environment's Redis prefix, like every other key. */
-export function bullPrefix(config: Config): string {
-  return `${config.redisPrefix}bull`;
+/**
+ * BullMQ keys live under the environment's Redis prefix, like every other key, then a hash tag:
+ * BullMQ's scripts touch several keys of a queue, and a flow's keys of several queues, which a
+ * Redis Cluster allows only within one hash slot (BullMQ's docs ask for a `{…}` prefix).
+ */
+export function bullPrefix(config: Pick<Config, 'redisPrefix'>): string {
+  return `${config.redisPrefix}{bull}`;
 }
 
 /**
  * A connection for BullMQ. Workers block on Redis, so their commands must wait as long as it
  * takes (`maxRetriesPerRequest: null`); producers fail fast so an API call never hangs on Redis.
  */
-export function queueConnection(config: Config, role: 'worker' | 'producer'): Redis {
-  const redis = new Redis(config.redisUrl, {
+export function queueConnection(config: Config, role: 'worker' | 'producer'): RedisClient {
+  const redis = connectRedis(config, {
     connectionName: `meridian-${config.service}-${role}`,
     maxRetriesPerRequest: role === 'worker' ? null : 1,
     enableOfflineQueue: role === 'worker',

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@meridian/cache';
 
 /**
  * The nonces of signatures already honoured, for as long as a signature is valid, so that a
@@ -10,7 +10,7 @@ export class NonceGuard {
   private sweptAt = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keyPrefix: string,
     private readonly keepMs: number,
   ) {}

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisClient, type RedisTarget } from '@meridian/cache';
 import type { FastifyBaseLogger } from 'fastify';
 
 export interface RedisOptions {
@@ -12,12 +12,13 @@ export interface RedisOptions {
 }
 
 /**
- * An ioredis client that fails fast while Redis is away instead of queueing commands forever,
+ * An ioredis client (a single Redis or a cluster, as configured) that fails fast while Redis is away instead of queueing commands forever,
  * and logs once per change of state rather than once per reconnect attempt.
  */
-export function createRedis(url: string, options: RedisOptions): Redis {
+export function createRedis(target: RedisTarget | string, options: RedisOptions): RedisClient {
   const blocking = options.maxRetriesPerRequest === null;
-  const client = new Redis(url, {
+  const where = typeof target === 'string' ? { redisUrl: target, redisClusterNodes: [] } : target;
+  const client = connectRedis(where, {
     connectionName: options.name,
     maxRetriesPerRequest: blocking ? null : (options.maxRetriesPerRequest ?? 1),
     enableOfflineQueue: blocking,
@@ -40,7 +41,7 @@ export function createRedis(url: string, options: RedisOptions): Redis {
 }
 
 /** PING that first waits for a connection in progress, so a just-started service is not reported down. */
-export async function pingRedis(client: Redis): Promise<string> {
+export async function pingRedis(client: RedisClient): Promise<string> {
   if (client.status === 'connecting' || client.status === 'connect' || client.status === 'wait') await once(client, 'ready');
   return client.ping();
 }

@@ -2,7 +2,7 @@ import type { Config } from '@meridian/config';
 import { runJobId } from '@meridian/db';
 import { bullPrefix, createQueue, jobDefaults, QUEUES, queueTelemetry } from '@meridian/queue';
 import { FlowProducer, Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@meridian/cache';
 import { CHUNK_SIZE, type ChunkJobData, type RunJobData, type SweepJobData } from './payloads.js';
 
 export type ResearchKind = 'backtest' | 'sweep' | 'validation';
@@ -13,7 +13,7 @@ export class ResearchJobs {
   private readonly chunks: Queue<ChunkJobData>;
   private readonly flows: FlowProducer;
 
-  constructor(private readonly config: Config, connection: Redis) {
+  constructor(private readonly config: Config, connection: RedisClient) {
     this.queues = {
       backtest: createQueue<RunJobData>(config, QUEUES.backtestRun, connection),
       sweep: createQueue<SweepJobData>(config, QUEUES.backtestSweep, connection),

@@ -64,7 +64,7 @@ async function run(argv: string[]): Promise<number> {
         const prefix = target && (/^[0-9a-f]{8}$/.test(target) ? target : parseKey(target));
         if (!prefix) throw new UsageError('revoke takes a key prefix (8 hex characters, as `list` shows) or the whole key');
         const revoked = await keys.revoke(prefix);
-        const redis = createRedis(config.redisUrl, { name: 'meridian-keys' });
+        const redis = createRedis(config, { name: 'meridian-keys' });
         const cache = createCache(config, redis);
         try {
           const reachable = await pingRedis(redis).then(() => true, () => false);

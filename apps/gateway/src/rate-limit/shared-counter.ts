@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@meridian/cache';
 
 interface Window {
   /** Index of the fixed window: floor(now / windowMs). */
@@ -20,7 +20,7 @@ export interface Count {
 /**
  * Fixed-window request counts per key, shared by every gateway instance through Redis without a
  * Redis round trip per request. Each instance counts in memory and adds its counts to Redis every
- * `flushMs` in one pipeline, reading back the cluster-wide totals in the same round trip. A key
+ * `flushMs` (a pipeline per key), reading back the cluster-wide totals in the same round trip. A key
  * can therefore overshoot its limit by what the other instances admit within one flush interval.
  * While Redis is unreachable the counts stay local: limits then hold per instance.
  */
@@ -31,7 +31,7 @@ export class SharedWindowCounter {
   private degraded = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly namespace: string,
     private readonly log: FastifyBaseLogger,
     flushMs = 100,
@@ -76,16 +76,16 @@ export class SharedWindowCounter {
       }
     }
     if (batch.length === 0 || this.redis.status !== 'ready') return;
-    const pipeline = this.redis.pipeline();
-    for (const [key, window, count] of batch) {
-      const redisKey = `${this.namespace}${key}:${window.index}`;
-      pipeline.incrby(redisKey, count);
-      pipeline.pexpire(redisKey, window.windowMs * 2);
-    }
     try {
-      const results = (await pipeline.exec()) ?? [];
+      // A pipeline per key: a Redis Cluster takes a pipeline only when its keys share a slot.
+      const results = await Promise.all(
+        batch.map(([key, window, count]) => {
+          const redisKey = `${this.namespace}${key}:${window.index}`;
+          return this.redis.pipeline().incrby(redisKey, count).pexpire(redisKey, window.windowMs * 2).exec();
+        }),
+      );
       batch.forEach(([, window, count], i) => {
-        const [error, total] = results[i * 2] ?? [new Error('no reply')];
+        const [error, total] = results[i]?.[0] ?? [new Error('no reply')];
         if (error) throw error;
         // Counts that arrived during the round trip stay pending: the total does not hold them yet.
         window.pending -= count;

@@ -1,14 +1,14 @@
 import type { Config } from '@meridian/config';
 import { createQueue, QUEUES } from '@meridian/queue';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@meridian/cache';
 import type { Figure } from '../figures.js';
 
 /** Every queue of the platform, read from BullMQ: depth by state and the age of the oldest waiting job. */
 export class QueueWatch {
   readonly queues: Queue[];
 
-  constructor(config: Config, connection: Redis) {
+  constructor(config: Config, connection: RedisClient) {
     this.queues = Object.values(QUEUES).map((name) => createQueue(config, name, connection));
   }
 

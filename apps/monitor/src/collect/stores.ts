@@ -1,12 +1,13 @@
 import type { Pools } from '@meridian/db';
-import type { Redis } from 'ioredis';
+import { dataNodes, type RedisClient } from '@meridian/cache';
 import type { Figure } from '../figures.js';
 
-/** Redis INFO: memory, clients, evictions and keys of the whole server. */
-export async function redisFigures(redis: Redis): Promise<Figure[]> {
-  const info = await redis.info();
-  const field = (name: string) => Number(new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1] ?? Number.NaN);
-  const keys = [...info.matchAll(/^db\d+:keys=(\d+)/gm)].reduce((total, match) => total + Number(match[1]), 0);
+/** Redis INFO: memory, clients, evictions and keys of the whole server, summed over a cluster's masters. */
+export async function redisFigures(redis: RedisClient): Promise<Figure[]> {
+  const infos = await Promise.all(dataNodes(redis).map((node) => node.info()));
+  const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+  const field = (name: string) => sum(infos.map((info) => Number(new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1] ?? Number.NaN)));
+  const keys = sum(infos.flatMap((info) => [...info.matchAll(/^db\d+:keys=(\d+)/gm)].map((match) => Number(match[1]))));
   return [
     { name: 'redis_used_memory_bytes', labels: {}, value: field('used_memory') },
     { name: 'redis_connected_clients', labels: {}, value: field('connected_clients') },

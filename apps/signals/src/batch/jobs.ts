@@ -1,7 +1,7 @@
 import type { Config } from '@meridian/config';
 import { bullPrefix, createQueue, deterministicJobId, jobDefaults, QUEUES, queueTelemetry } from '@meridian/queue';
 import { FlowProducer, Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@meridian/cache';
 import { type BatchJobData, type BatchResult, type BatchRule, childId, type SymbolJobData, type SymbolResult } from './payloads.js';
 import { failuresOf } from './process.js';
 import type { Interval } from '@meridian/db';
@@ -30,7 +30,7 @@ export class BatchJobs {
   private readonly symbols: Queue<SymbolJobData>;
   private readonly flows: FlowProducer;
 
-  constructor(private readonly config: Config, connection: Redis) {
+  constructor(private readonly config: Config, connection: RedisClient) {
     this.batches = createQueue<BatchJobData>(config, QUEUES.signalsBatch, connection);
     this.symbols = createQueue<SymbolJobData>(config, QUEUES.signalsSymbol, connection);
     this.flows = new FlowProducer({ connection, prefix: bullPrefix(config), telemetry: queueTelemetry });

@@ -1,6 +1,6 @@
 import type { ChangedBars, Interval } from '@meridian/db';
 import type { FastifyBaseLogger } from 'fastify';
-import { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from '@meridian/cache';
 import { compareIds } from './positions.js';
 
 export interface LiveBar {
@@ -47,20 +47,23 @@ export class LiveHub {
   private readonly positions = new Map<string, string>();
   /** Clients cut off for falling behind, since start. */
   cutOff = 0;
-  private reader: Redis | undefined;
+  private reader: RedisClient | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
 
   constructor(
-    private readonly redis: Redis,
-    private readonly redisUrl: string,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly options: LiveOptions,
     private readonly log: FastifyBaseLogger,
   ) {}
 
+  /**
+   * One stream per symbol, all in one hash slot (`{live}`): the reader follows every symbol with
+   * one XREAD, which a Redis Cluster allows only for keys of one slot.
+   */
   key(symbol: string): string {
-    return `${this.prefix}live:${symbol}`;
+    return `${this.prefix}{live}:${symbol}`;
   }
 
   /** Appends the bars an upload changed; returns how many were published. */
@@ -119,7 +122,7 @@ export class LiveHub {
     if (this.running) return;
     this.running = true;
     // A blocking read holds its connection: the reader has one of its own.
-    this.reader = new Redis(this.redisUrl, { maxRetriesPerRequest: null, connectionName: 'meridian-live-reader' });
+    this.reader = duplicateClient(this.redis, { maxRetriesPerRequest: null, commandTimeout: undefined, enableOfflineQueue: true, connectionName: 'meridian-live-reader' });
     this.reader.on('error', () => undefined);
     this.loop = this.read();
   }
@@ -138,7 +141,7 @@ export class LiveHub {
           | [string, [string, string[]][]][]
           | null;
         for (const [key, entries] of result ?? []) {
-          const symbol = key.slice(`${this.prefix}live:`.length);
+          const symbol = key.slice(this.key('').length);
           for (const [id, fields] of entries) {
             this.positions.set(symbol, id);
             const event: LiveEvent = { symbol, id, bar: JSON.parse(fields[1] as string) as LiveBar };

@@ -1,6 +1,5 @@
-import { Cache, type CacheLogger } from '@meridian/cache';
+import { Cache, type CacheLogger, type RedisClient } from '@meridian/cache';
 import type { Config } from '@meridian/config';
-import type { Redis } from 'ioredis';
 import fp from 'fastify-plugin';
 import type {} from './config.js';
 import type {} from './redis.js';
@@ -16,7 +15,7 @@ declare module 'fastify' {
  * The cache a Meridian process uses, in the key space and on the invalidation bus that every
  * process of the environment shares; call start() to join the bus.
  */
-export function createCache(config: Pick<Config, 'redisPrefix'>, redis: Redis, logger?: CacheLogger): Cache {
+export function createCache(config: Pick<Config, 'redisPrefix'>, redis: RedisClient, logger?: CacheLogger): Cache {
   return new Cache({ prefix: `${config.redisPrefix}cache:`, redis, logger });
 }
 

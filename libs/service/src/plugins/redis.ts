@@ -1,11 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@meridian/cache';
 import fp from 'fastify-plugin';
 import { createRedis } from '../redis.js';
 import type {} from './config.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    redis: Redis;
+    redis: RedisClient;
   }
 }
 
@@ -16,8 +16,8 @@ declare module 'fastify' {
  */
 export const redis = fp(
   async (app, { clientName }: { clientName: string }) => {
-    const client = createRedis(app.config.redisUrl, { name: clientName, logger: app.log });
-    app.decorate('redis', client);
+    const client = createRedis(app.config, { name: clientName, logger: app.log });
+    app.decorate<RedisClient>('redis', client);
     app.addHook('onClose', async () => {
       client.disconnect();
     });

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { type Config, type Env, loadConfig, SERVICE_NAMES, type ServiceName } from '@meridian/config';
 import { createTestDatabase, type TestDatabase } from '@meridian/db/testing';
-import { Redis } from 'ioredis';
+import { connectRedis, RedisStore, type RedisTarget } from '@meridian/cache';
 import { type Caller, INTERNAL_HEADER, signInternal } from '../signature.js';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -18,21 +18,14 @@ export interface TestContext {
 }
 
 /** Deletes every key under a prefix with SCAN, never KEYS. */
-export async function deleteByPrefix(redisUrl: string, prefix: string): Promise<number> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+export async function deleteByPrefix(target: RedisTarget | string, prefix: string): Promise<number> {
+  const redis = connectRedis(typeof target === 'string' ? { redisUrl: target, redisClusterNodes: [] } : target, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
-  let deleted = 0;
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.unlink(...keys);
-    } while (cursor !== '0');
+    return await new RedisStore(redis, '').deletePrefix(prefix);
   } finally {
     redis.disconnect();
   }
-  return deleted;
 }
 
 export async function createTestContext(options: { emptyDatabase?: boolean } = {}): Promise<TestContext> {
