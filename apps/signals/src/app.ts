@@ -40,6 +40,8 @@ export async function buildApp(options: SignalsOptions): Promise<Service> {
   // New bars change every indicator and signal of the symbol, on every instance.
   await app.register(barRoutes, {
     onIngested: async (symbol, interval, changed) => {
+      // Before the caches are dropped: a read that refills them from the replica must find the bars.
+      await app.replicaCaughtUp();
       await market.invalidate(symbol);
       // Committed already: a subscriber that misses these because Redis failed reads them with GET /v1/bars.
       if (changed) await live.publish(symbol, interval, changed).catch((error: Error) => app.log.warn({ err: error.message, symbol }, 'live bar events not published'));

@@ -19,6 +19,11 @@ export interface DatabaseConfig {
   statementTimeoutMs: number;
   idleTimeoutMs: number;
   slowQueryMs: number;
+  /**
+   * With a replica (DATABASE_READ_URL), how long a write's response waits for the replica to
+   * replay it, so the client's next read sees it; past this the response goes out anyway.
+   */
+  replicaWaitMs: number;
 }
 
 export interface Config {
@@ -156,6 +161,7 @@ export function loadConfig(service: ServiceName, env: Env = process.env): Config
       statementTimeoutMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
       idleTimeoutMs: int(env, 'DATABASE_IDLE_TIMEOUT_MS', 30_000, 0, 3_600_000),
       slowQueryMs: num(env, 'DATABASE_SLOW_QUERY_MS', 200, 0, 3_600_000),
+      replicaWaitMs: int(env, 'DATABASE_REPLICA_WAIT_MS', 5_000, 0, 60_000),
     },
     redisUrl,
     redisClusterNodes: clusterNodes(env, redisUrl),

@@ -27,3 +27,4 @@ export { topStatements, type StatementRow, type TopStatements } from './stat-sta
 export { applyPendingRollups, rollupAsOf } from './bars/rollups.js';
 export { deleteExpiredBars } from './bars/retention.js';
 export { ensurePartitions } from './bars/partitions.js';
+export { waitForReplica } from './replica.js';

@@ -1,6 +1,6 @@
 import fastifyPostgres, { type PostgresDb } from '@fastify/postgres';
 import type pg from 'pg';
-import { type Pools, poolOptions, QueryLog } from '@meridian/db';
+import { type Pools, poolOptions, QueryLog, waitForReplica } from '@meridian/db';
 import fp from 'fastify-plugin';
 import { DatabaseOutage } from '../database-outage.js';
 import type {} from './config.js';
@@ -10,8 +10,15 @@ declare module 'fastify' {
     db: Pools;
     /** Tells a failure for lack of the database from others, and logs each outage once. */
     databaseOutage: DatabaseOutage;
+    /**
+     * Resolves once the read replica has replayed what the primary has written so far (at once
+     * without a replica), or after DATABASE_REPLICA_WAIT_MS with a warning.
+     */
+    replicaCaughtUp(): Promise<void>;
   }
 }
+
+const MUTATIONS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 const poolNamed = (instances: Record<string, PostgresDb | undefined>, name: string): pg.Pool => {
   const db = instances[name];
@@ -39,6 +46,23 @@ export const pools = fp(
       queries.watch(pool);
     }
     app.decorate('db', { write, read, queries } satisfies Pools);
+    // Read-your-writes with a replica: a successful write answers once the replica has it, so
+    // whatever the client reads next (from the replica) includes it.
+    const replica = database.readUrl !== database.url;
+    let lagging = false;
+    app.decorate('replicaCaughtUp', async () => {
+      if (!replica) return;
+      // A replica that cannot be asked is as good as behind: the write stands, the response goes out.
+      const caughtUp = await waitForReplica({ write, read }, database.replicaWaitMs).catch(() => false);
+      if (caughtUp === lagging) app.log[caughtUp ? 'info' : 'warn']({ waitedMs: database.replicaWaitMs }, caughtUp ? 'read replica caught up again' : 'read replica is behind: writes answer before it has them, and reads may miss them');
+      lagging = !caughtUp;
+    });
+    if (replica) {
+      app.addHook('onSend', async (request, reply, payload) => {
+        if (MUTATIONS.has(request.method) && reply.statusCode < 400) await app.replicaCaughtUp();
+        return payload;
+      });
+    }
     const outage = new DatabaseOutage(write, app.log);
     app.decorate('databaseOutage', outage);
     app.addHook('onClose', async () => outage.stop());
