@@ -30,7 +30,7 @@ describe.each([
   beforeAll(async () => {
     ctx = await createTestContext({ emptyDatabase: true });
     cluster = clustered ? await startRedisCluster(3) : undefined;
-    const redis = cluster ? { REDIS_URL: `redis://127.0.0.1:${cluster.ports[0]}`, REDIS_CLUSTER_NODES: cluster.nodes } : {};
+    const redis: Record<string, string> = cluster ? { REDIS_URL: `redis://127.0.0.1:${cluster.ports[0]}`, REDIS_CLUSTER_NODES: cluster.nodes } : {};
     const shared = { ...redis, RATE_LIMIT_READS_PER_MINUTE: String(READS_PER_MINUTE), LOG_LEVEL: 'warn' };
     const envA = await stackEnv(ctx, { ...shared, WORKER_METRICS_PORT: String(await freePort()) });
     const envB = await stackEnv(ctx, shared);
