@@ -1,9 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { SERVICE_NAMES } from '@meridian/config';
 import { migrate } from '@meridian/db/migrate';
 import { createTestContext, freePort, type TestContext } from '@meridian/service/testing';
 import { afterAll, beforeAll } from 'vitest';
+import { createKeyWithCli } from '@meridian/tools/stack/api-key';
 import { builtProcesses, type RunningStack, startProcesses, waitLive } from '@meridian/tools/stack/processes';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -43,15 +44,7 @@ export function runBundle(app: string, env: Record<string, string>) {
   return { child, exited, output: () => output };
 }
 
-/** Creates an API key with the real CLI, as a user would, and returns what it printed on stdout. */
-export function createKeyWithCli(env: Record<string, string>, tenant: string, scopes: string): string {
-  const result = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'apps/gateway/src/cli/keys.ts'), 'create', '--tenant', tenant, '--scopes', scopes], {
-    env,
-    encoding: 'utf8',
-  });
-  if (result.status !== 0) throw new Error(`keys create failed: ${result.stderr}`);
-  return result.stdout;
-}
+export { createKeyWithCli };
 
 export interface FileStack {
   ctx: TestContext;

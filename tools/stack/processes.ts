@@ -26,7 +26,8 @@ export interface RunningStack {
   failed: Promise<string>;
   /** The process id of a running process, by name. */
   pid(name: string): number | undefined;
-  stop(): Promise<void>;
+  /** SIGTERM to every process (SIGKILL after 15 s); resolves with each one's exit code, or the signal that ended it. */
+  stop(): Promise<Record<string, number | string | null>>;
 }
 
 export interface RestartPolicy {
@@ -43,7 +44,11 @@ const log = (message: string) => process.stderr.write(`[stack] ${message}\n`);
  * that dies (an OOM kill, a crash) is started again after 1 s, then 2, 4… up to 30 s, and the
  * others keep running; only one that keeps crashing stops the stack.
  */
-export function startProcesses(specs: ProcessSpec[], env: NodeJS.ProcessEnv, options: { onLine?: (name: string, line: string) => void; restart?: RestartPolicy } = {}): RunningStack {
+export function startProcesses(
+  specs: ProcessSpec[],
+  env: NodeJS.ProcessEnv,
+  options: { onLine?: (name: string, line: string) => void; restart?: RestartPolicy; /** Print the processes' lines (default); off, only onLine sees them. */ echo?: boolean } = {},
+): RunningStack {
   const tty = process.stdout.isTTY === true;
   const children = new Map<string, ChildProcess>();
   const exits = new Map<string, number[]>();
@@ -60,7 +65,7 @@ export function startProcesses(specs: ProcessSpec[], env: NodeJS.ProcessEnv, opt
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => {
         options.onLine?.(spec.name, line);
-        process.stdout.write(`${formatLine(spec.name, line, tty)}\n`);
+        if (options.echo !== false) process.stdout.write(`${formatLine(spec.name, line, tty)}\n`);
       });
     }
     child.once('exit', (code, signal) => {
@@ -93,13 +98,15 @@ export function startProcesses(specs: ProcessSpec[], env: NodeJS.ProcessEnv, opt
     async stop() {
       stopping = true;
       for (const timer of pendingRestarts) clearTimeout(timer);
-      const running = [...children.values()].map((child) => new Promise((resolve) => child.once('exit', resolve)));
+      const codes: Record<string, number | string | null> = {};
+      const running = [...children.entries()].map(([name, child]) => new Promise<void>((resolve) => child.once('exit', (code, signal) => resolve(void (codes[name] = code ?? signal)))));
       for (const child of children.values()) child.kill('SIGTERM');
       const timer = setTimeout(() => {
         for (const child of children.values()) child.kill('SIGKILL');
       }, 15_000);
       await Promise.all(running);
       clearTimeout(timer);
+      return codes;
     },
   };
 }

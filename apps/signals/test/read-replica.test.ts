@@ -1,16 +1,18 @@
 import { migrate } from '@meridian/db/migrate';
+import { type PostgresServer, PostgresServers } from '@meridian/db/testing';
 import type { Service } from '@meridian/service';
 import { createTestContext, type TestContext } from '@meridian/service/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { caller, csvOf, dailyBars } from './helpers.js';
-import { type PrimaryAndReplica, startPrimaryAndReplica } from './replica-cluster.js';
 
 // The replica replays 300 ms behind the primary, as a busy replica may: without read-your-writes
 // a read right after an ingest would miss the ingest.
 const APPLY_DELAY_MS = 300;
-let servers: PrimaryAndReplica;
+let servers: PostgresServers;
+let primaryServer: PostgresServer;
+let replicaServer: PostgresServer;
 let ctx: TestContext;
 let app: Service;
 let call: ReturnType<typeof caller>;
@@ -19,24 +21,26 @@ let replica: pg.Client;
 const bars = dailyBars(12, 7);
 
 beforeAll(async () => {
-  servers = await startPrimaryAndReplica({ applyDelay: `${APPLY_DELAY_MS}ms` });
-  const admin = new pg.Client({ connectionString: servers.primaryUrl('postgres') });
+  servers = new PostgresServers();
+  primaryServer = await servers.primary();
+  replicaServer = await servers.replica(primaryServer, { applyDelay: `${APPLY_DELAY_MS}ms` });
+  const admin = new pg.Client({ connectionString: primaryServer.url('postgres') });
   await admin.connect();
   await admin.query('CREATE DATABASE meridian');
   await admin.end();
-  await migrate({ databaseUrl: servers.primaryUrl('meridian') });
-  primary = new pg.Client({ connectionString: servers.primaryUrl('meridian') });
+  await migrate({ databaseUrl: primaryServer.url('meridian') });
+  primary = new pg.Client({ connectionString: primaryServer.url('meridian') });
   await primary.connect();
   // The replica has the database once it has replayed its creation.
   const deadline = Date.now() + 20_000;
   for (;;) {
-    replica = new pg.Client({ connectionString: servers.replicaUrl('meridian') });
+    replica = new pg.Client({ connectionString: replicaServer.url('meridian') });
     if (await replica.connect().then(() => true, () => false)) break;
     if (Date.now() > deadline) throw new Error('the replica never had the database');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   ctx = await createTestContext();
-  const config = ctx.config('signals', { DATABASE_URL: servers.primaryUrl('meridian'), DATABASE_READ_URL: servers.replicaUrl('meridian'), DATABASE_REPLICA_WAIT_MS: '1500' });
+  const config = ctx.config('signals', { DATABASE_URL: primaryServer.url('meridian'), DATABASE_READ_URL: replicaServer.url('meridian'), DATABASE_REPLICA_WAIT_MS: '1500' });
   app = await buildApp({ config });
   call = caller(app);
 }, 120_000);
@@ -45,7 +49,7 @@ afterAll(async () => {
   await primary?.end();
   await replica?.end();
   await ctx?.cleanup();
-  servers?.stop();
+  servers?.destroy();
 });
 
 const storedOn = async (client: pg.Client, symbol: string) =>

@@ -48,3 +48,14 @@ export function duplicateClient(client: RedisClient, options: RedisOptions): Red
   const { enableOfflineQueue, ...perNode } = options;
   return client.duplicate(undefined, { ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }), redisOptions: { ...client.options.redisOptions, ...perNode } });
 }
+
+// What ioredis says when Redis cannot be reached: refused, dropped, not writable while offline,
+// out of retries, or a command past its timeout.
+const UNAVAILABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Connection is closed|Stream isn't writeable|enableOfflineQueue|max retries|MaxRetriesPerRequest|Command timed out|Cluster isn't ready|CLUSTERDOWN|TRYAGAIN/;
+
+/** Whether an error means Redis is away (retry later), as opposed to a failure of the command itself. */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return UNAVAILABLE.test(`${typeof code === 'string' ? code : ''} ${error.name} ${error.message}`);
+}

@@ -21,6 +21,8 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 /** Throw from a handler to answer with a problem document instead of a 500. */
 export class HttpProblem extends Error {
   readonly statusCode: number;
+  /** A known state (a dependency away) that is logged once when it begins, not per request. */
+  quiet = false;
   constructor(
     status: number,
     readonly slug: string,
@@ -91,7 +93,9 @@ export const problems = fp(async (app: FastifyInstance) => {
       return sendProblem(reply, problem(503, 'database-unavailable', 'The database is unavailable; retry shortly.', request));
     }
     const doc = fromError(error, request);
-    if (doc.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (error instanceof HttpProblem && error.quiet) {
+      // Its request line says 503; the state change was logged where it happened.
+    } else if (doc.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ status: doc.status, detail: doc.detail }, 'request rejected');
     if (doc.status === 503 || doc.status === 429) reply.header('retry-after', reply.getHeader('retry-after') ?? '5');
     return sendProblem(reply, doc);

@@ -10,6 +10,8 @@ export class Breaker {
   constructor(
     private readonly threshold = 3,
     private readonly coolDownMs = 1_000,
+    /** Told when the breaker opens and when a success closes it again: one log line per outage. */
+    private readonly onChange: (state: 'open' | 'closed') => void = () => undefined,
   ) {}
 
   get state(): 'closed' | 'open' | 'half-open' {
@@ -27,6 +29,7 @@ export class Breaker {
   }
 
   succeeded(): void {
+    if (this.failures >= this.threshold) this.onChange('closed');
     this.failures = 0;
     this.trial = false;
   }
@@ -34,6 +37,7 @@ export class Breaker {
   failed(): void {
     this.trial = false;
     this.failures += 1;
+    if (this.failures === this.threshold) this.onChange('open');
     if (this.failures >= this.threshold) this.openedAt = Date.now();
   }
 }

@@ -40,7 +40,11 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const targets = new Map<UpstreamName, Upstream>();
   for (const name of Object.keys(UPSTREAM_PREFIXES) as UpstreamName[]) {
     const url = upstreams[name];
-    targets.set(name, { name, pool: createUpstreamPool(url, gateway.upstreamTimeoutMs), streams: createUpstreamPool(url, gateway.upstreamTimeoutMs, true), breaker: new Breaker() });
+    const breaker = new Breaker(3, 1_000, (state) => {
+      if (state === 'open') app.log.warn({ service: name }, `${name} is unavailable: answering 503 until it answers again`);
+      else app.log.info({ service: name }, `${name} answers again`);
+    });
+    targets.set(name, { name, pool: createUpstreamPool(url, gateway.upstreamTimeoutMs), streams: createUpstreamPool(url, gateway.upstreamTimeoutMs, true), breaker });
   }
   // Open streams do not end by themselves: at shutdown they are cut, client side first (one
   // quiet line each rather than an upstream error per client), and their clients reconnect elsewhere.
@@ -62,7 +66,9 @@ export const proxyRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   function unavailable(target: Upstream, reply: FastifyReply, why: string): HttpProblem {
     reply.header('retry-after', '1');
-    return new HttpProblem(503, 'upstream-unavailable', `The ${target.name} service is unavailable (${why}). Retry shortly.`, { service: target.name });
+    const problem = new HttpProblem(503, 'upstream-unavailable', `The ${target.name} service is unavailable (${why}). Retry shortly.`, { service: target.name });
+    problem.quiet = true;
+    return problem;
   }
 
   const tooLarge = (length: number | string, limit: number) => new HttpProblem(413, 'body-too-large', `The body is ${length} bytes; this route accepts at most ${limit}.`);

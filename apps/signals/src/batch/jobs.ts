@@ -1,7 +1,8 @@
 import type { Config } from '@meridian/config';
 import { bullPrefix, createQueue, deterministicJobId, jobDefaults, QUEUES, queueTelemetry } from '@meridian/queue';
 import { FlowProducer, Job, type Queue } from 'bullmq';
-import type { RedisClient } from '@meridian/cache';
+import { isRedisUnavailable, type RedisClient } from '@meridian/cache';
+import { HttpProblem } from '@meridian/service';
 import { type BatchJobData, type BatchResult, type BatchRule, childId, type SymbolJobData, type SymbolResult } from './payloads.js';
 import { failuresOf } from './process.js';
 import type { Interval } from '@meridian/db';
@@ -25,6 +26,14 @@ const STATES: Record<string, JobView['state']> = {
 };
 
 /** Submitting batches as BullMQ flows (one parent, one child per symbol) and reading their state. */
+/** Redis away: 503 with Retry-After (logged once by the cache's breaker, not per request). */
+function queueUnavailable(error: unknown): never {
+  if (!isRedisUnavailable(error)) throw error;
+  const problem = new HttpProblem(503, 'queue-unavailable', `The job queue is unavailable (${(error as Error).message}). Send the same request again shortly.`);
+  problem.quiet = true;
+  throw problem;
+}
+
 export class BatchJobs {
   private readonly batches: Queue<BatchJobData>;
   private readonly symbols: Queue<SymbolJobData>;
@@ -40,7 +49,11 @@ export class BatchJobs {
    * Queues the batch unless the same tenant already sent the same request: the id is a hash of
    * both, so a resubmission finds the existing job (`created: false`) and nothing runs twice.
    */
-  async submit(tenant: string, request: { symbols: string[]; rules: BatchRule[]; interval: Interval }): Promise<{ id: string; created: boolean; state: JobView['state'] }> {
+  submit(tenant: string, request: { symbols: string[]; rules: BatchRule[]; interval: Interval }): Promise<{ id: string; created: boolean; state: JobView['state'] }> {
+    return this.add(tenant, request).catch(queueUnavailable);
+  }
+
+  private async add(tenant: string, request: { symbols: string[]; rules: BatchRule[]; interval: Interval }): Promise<{ id: string; created: boolean; state: JobView['state'] }> {
     const symbols = [...new Set(request.symbols)].sort();
     const rules = [...new Map(request.rules.map((rule) => [rule.hash, rule])).values()].sort((a, b) => (a.hash < b.hash ? -1 : 1));
     const id = deterministicJobId('signals', tenant, { symbols, rules: rules.map((rule) => rule.hash), interval: request.interval });
@@ -66,7 +79,11 @@ export class BatchJobs {
   }
 
   /** The batch as its owner sees it; undefined for another tenant's job or an unknown id. */
-  async status(tenant: string, id: string): Promise<JobView | undefined> {
+  status(tenant: string, id: string): Promise<JobView | undefined> {
+    return this.read(tenant, id).catch(queueUnavailable);
+  }
+
+  private async read(tenant: string, id: string): Promise<JobView | undefined> {
     let job = await Job.fromId<BatchJobData, BatchResult>(this.batches, id);
     if (!job || job.data.tenant !== tenant) return undefined;
     const state = STATES[await job.getState()] ?? 'waiting';

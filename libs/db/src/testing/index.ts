@@ -121,3 +121,4 @@ function isAlive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+export { PostgresServers, type PostgresServer } from './postgres-server.js';
