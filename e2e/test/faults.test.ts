@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 // figures under more load are in BENCHMARKS.md ("Faults"); here, what a user would notice. Time
 // bounds are loose on purpose (this machine runs other stacks meanwhile): they tell "answered at
 // once" from "waited for a timeout".
-const options: ScenarioOptions = { concurrency: 4, faultMs: 2_000 };
+const options: ScenarioOptions = { concurrency: 4, faultMs: 2_000, jobLockMs: 2_000 };
 
 describe('faults on a running stack (gateway, signals, signals worker)', () => {
   it('Redis shut down and restarted: cached reads keep answering, jobs get 503 with Retry-After, then run again', async () => {

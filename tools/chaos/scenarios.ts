@@ -26,6 +26,8 @@ export interface ScenarioOptions {
   concurrency: number;
   /** How long the fault lasts, where it has a length. */
   faultMs: number;
+  /** JOB_LOCK_MS for the workers (how soon a dead worker's job is taken over); the default when unset. */
+  jobLockMs?: number;
   /** Where the processes' output goes; the e2e test and the CLI keep it out of their own. */
   onLine?: (name: string, line: string) => void;
 }
@@ -82,7 +84,7 @@ async function withStack<T>(overrides: Record<string, string>, options: Scenario
       ...ctx.env(),
       ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
       LOG_LEVEL: 'warn',
-      JOB_LOCK_MS: '2000',
+      ...(options.jobLockMs ? { JOB_LOCK_MS: String(options.jobLockMs) } : {}),
       ...own,
       ...overrides,
     };
@@ -276,7 +278,7 @@ export async function workerKilled(options: ScenarioOptions) {
     ).rows[0] as { rows: string; distinct: string };
     await db.end();
     return {
-      row: row('signals worker SIGKILLed mid-batch', [], { lost: done.counts.done === symbols.length ? 0 : symbols.length - done.counts.done, recoveryMs, note: `JOB_LOCK_MS=2000; batch completed once, ${counts.rows} events, ${Number(counts.rows) - Number(counts.distinct)} duplicated` }),
+      row: row('signals worker SIGKILLed mid-batch', [], { lost: done.counts.done === symbols.length ? 0 : symbols.length - done.counts.done, recoveryMs, note: `JOB_LOCK_MS=${h.env.JOB_LOCK_MS ?? 'default'}; batch completed once, ${counts.rows} events, ${Number(counts.rows) - Number(counts.distinct)} duplicated` }),
       done,
       events: Number(counts.rows),
       duplicated: Number(counts.rows) - Number(counts.distinct),

@@ -191,7 +191,7 @@ export function loadConfig(service: ServiceName, env: Env = process.env): Config
       backoffMs: int(env, 'JOB_BACKOFF_MS', 1000, 1, 3_600_000),
       keepCompletedS: int(env, 'JOB_KEEP_COMPLETED_S', 86_400, 1, 31_536_000),
       keepFailedS: int(env, 'JOB_KEEP_FAILED_S', 7 * 86_400, 1, 31_536_000),
-      lockMs: int(env, 'JOB_LOCK_MS', 30_000, 1_000, 3_600_000),
+      lockMs: int(env, 'JOB_LOCK_MS', 10_000, 1_000, 3_600_000),
       workerMetricsPort: int(env, 'WORKER_METRICS_PORT', ports[service] === 0 ? 0 : ports[service] + 100, 0, 65535),
     },
     live: {

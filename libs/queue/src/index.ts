@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '@meridian/config';
-import { type ConnectionOptions, type JobsOptions, Queue, type QueueOptions } from 'bullmq';
+import { type ConnectionOptions, FlowProducer, type JobsOptions, Queue, type QueueOptions } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
 import { connectRedis, type RedisClient } from '@meridian/cache';
 
@@ -77,7 +77,22 @@ export function jobDefaults(config: Config): JobsOptions {
 
 export function createQueue<T>(config: Config, name: QueueName, connection: ConnectionOptions): Queue<T> {
   const options: QueueOptions = { connection, prefix: bullPrefix(config), defaultJobOptions: jobDefaults(config), telemetry: queueTelemetry };
-  return new Queue<T>(name, options);
+  return quiet(new Queue<T>(name, options));
+}
+
+/** A flow producer (a parent job and its children, queued at once) on the same terms as createQueue. */
+export function createFlowProducer(config: Config, connection: ConnectionOptions): FlowProducer {
+  return quiet(new FlowProducer({ connection, prefix: bullPrefix(config), telemetry: queueTelemetry }));
+}
+
+/**
+ * BullMQ re-emits its connection's errors on the queue, and prints each one that has no listener:
+ * a stack trace per reconnect attempt while Redis is away. Redis's state is reported once by the
+ * health checks and the cache's breaker; a call that fails says so to its caller.
+ */
+function quiet<T extends { on(event: 'error', listener: (error: Error) => void): unknown }>(emitter: T): T {
+  emitter.on('error', () => undefined);
+  return emitter;
 }
 
 /** JSON with keys sorted at every level: equal requests give equal text whatever their key order. */

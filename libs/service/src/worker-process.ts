@@ -1,4 +1,5 @@
 import type { Config } from '@meridian/config';
+import { isRedisUnavailable } from '@meridian/cache';
 import { UnrecoverableError, type Job, type Worker } from 'bullmq';
 import { createFastify, registerProcessParts } from './service.js';
 import type { Listener } from './run.js';
@@ -34,14 +35,27 @@ const seconds = (job: Job | undefined): number => (job?.processedOn ? ((job.fini
  */
 export function addQueueWorkers(app: Service, workers: readonly Worker[]): void {
   const outcomes = app.metrics.jobOutcomes();
+  // Redis away makes every worker fail each reconnect attempt: said once, and once when it is back.
+  let redisAway = false;
+  const redisBack = () => {
+    if (!redisAway) return;
+    redisAway = false;
+    app.log.info('queues: Redis answers again; workers resume');
+  };
   for (const worker of workers) {
+    worker.on('active', redisBack);
+    worker.on('ready', redisBack);
     worker.on('completed', (job) => outcomes.observe(worker.name, 'completed', seconds(job)));
     worker.on('failed', (job, error) => {
       const retrying = job !== undefined && job.attemptsMade < (job.opts.attempts ?? 1) && !(error instanceof UnrecoverableError);
       outcomes.observe(worker.name, retrying ? 'retrying' : 'failed', seconds(job));
       app.log.warn({ queue: worker.name, job: job?.id, attempt: job?.attemptsMade, err: error.message }, 'job failed');
     });
-    worker.on('error', (error) => app.log.error({ queue: worker.name, err: error.message }, 'worker error'));
+    worker.on('error', (error) => {
+      if (!isRedisUnavailable(error)) return app.log.error({ queue: worker.name, err: error.message }, 'worker error');
+      if (!redisAway) app.log.warn({ err: error.message }, 'queues: Redis unavailable; workers retry until it is back');
+      redisAway = true;
+    });
   }
   app.addHook('onReady', async () => {
     await Promise.all(workers.map((worker) => worker.waitUntilReady()));

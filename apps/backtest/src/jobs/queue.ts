@@ -1,7 +1,7 @@
 import type { Config } from '@meridian/config';
 import { runJobId } from '@meridian/db';
-import { bullPrefix, createQueue, jobDefaults, QUEUES, queueTelemetry } from '@meridian/queue';
-import { FlowProducer, Job, type Queue } from 'bullmq';
+import { createFlowProducer, createQueue, jobDefaults, QUEUES } from '@meridian/queue';
+import { type FlowProducer, Job, type Queue } from 'bullmq';
 import type { RedisClient } from '@meridian/cache';
 import { CHUNK_SIZE, type ChunkJobData, type RunJobData, type SweepJobData } from './payloads.js';
 
@@ -20,7 +20,7 @@ export class ResearchJobs {
       validation: createQueue<RunJobData>(config, QUEUES.backtestValidate, connection),
     };
     this.chunks = createQueue<ChunkJobData>(config, QUEUES.backtestSweepChunk, connection);
-    this.flows = new FlowProducer({ connection, prefix: bullPrefix(config), telemetry: queueTelemetry });
+    this.flows = createFlowProducer(config, connection);
   }
 
   async queue(kind: 'backtest' | 'validation', data: RunJobData, runs: number): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Config } from '@meridian/config';
-import { bullPrefix, createQueue, deterministicJobId, jobDefaults, QUEUES, queueTelemetry } from '@meridian/queue';
-import { FlowProducer, Job, type Queue } from 'bullmq';
+import { createFlowProducer, createQueue, deterministicJobId, jobDefaults, QUEUES } from '@meridian/queue';
+import { type FlowProducer, Job, type Queue } from 'bullmq';
 import { isRedisUnavailable, type RedisClient } from '@meridian/cache';
 import { HttpProblem } from '@meridian/service';
 import { type BatchJobData, type BatchResult, type BatchRule, childId, type SymbolJobData, type SymbolResult } from './payloads.js';
@@ -42,7 +42,7 @@ export class BatchJobs {
   constructor(private readonly config: Config, connection: RedisClient) {
     this.batches = createQueue<BatchJobData>(config, QUEUES.signalsBatch, connection);
     this.symbols = createQueue<SymbolJobData>(config, QUEUES.signalsSymbol, connection);
-    this.flows = new FlowProducer({ connection, prefix: bullPrefix(config), telemetry: queueTelemetry });
+    this.flows = createFlowProducer(config, connection);
   }
 
   /**
