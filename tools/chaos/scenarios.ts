@@ -44,7 +44,7 @@ export interface ScenarioRow {
   note: string;
 }
 
-interface Harness {
+export interface Harness {
   ctx: TestContext;
   env: Record<string, string>;
   stack: RunningStack;
@@ -73,12 +73,19 @@ function csv(days: number, seed = 0): string {
  * Starts gateway, signals and the signals worker on `env` overrides, restarted with backoff when
  * they die (as npm start does), with an API key and the symbol CHAOS loaded, and runs `body`.
  */
-async function withStack<T>(overrides: Record<string, string>, options: ScenarioOptions, body: (h: Harness) => Promise<T>, before?: (ctx: TestContext) => Promise<Record<string, string>>): Promise<T> {
+export async function withStack<T>(
+  overrides: Record<string, string>,
+  options: ScenarioOptions,
+  body: (h: Harness) => Promise<T>,
+  before?: (ctx: TestContext) => Promise<Record<string, string>>,
+  apps: readonly string[] = ['gateway', 'signals'],
+): Promise<T> {
   const ctx = await createTestContext({ emptyDatabase: true });
   let stack: RunningStack | undefined;
   try {
     const { DIRECT_DATABASE_URL: direct, ...own } = (await before?.(ctx)) ?? {};
-    const ports = { GATEWAY_PORT: await freePort(), SIGNALS_PORT: await freePort(), BACKTEST_PORT: await freePort(), MONITOR_PORT: await freePort(), WORKER_METRICS_PORT: await freePort() };
+    // Each worker serves its metrics on its service's port + 100, as under npm start.
+    const ports = { GATEWAY_PORT: await freePort(), SIGNALS_PORT: await freePort(), BACKTEST_PORT: await freePort(), MONITOR_PORT: await freePort() };
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
       ...ctx.env(),
@@ -88,13 +95,21 @@ async function withStack<T>(overrides: Record<string, string>, options: Scenario
       ...own,
       ...overrides,
     };
+    // The test context asks for port 0; here each worker takes its service's port + 100.
+    delete env.WORKER_METRICS_PORT;
     await migrate({ databaseUrl: env.DATABASE_URL as string });
-    stack = startProcesses(builtProcesses(ROOT, ['gateway', 'signals']), env, { restart: { maxRestarts: 10, windowMs: 120_000 }, onLine: options.onLine, echo: false });
+    const recent: string[] = [];
+    const onLine = (name: string, line: string) => {
+      recent.push(`${name}: ${line}`);
+      if (recent.length > 20) recent.shift();
+      options.onLine?.(name, line);
+    };
+    stack = startProcesses(builtProcesses(ROOT, apps), env, { restart: { maxRestarts: 10, windowMs: 120_000 }, onLine, echo: false });
     const gateway = `http://127.0.0.1:${ports.GATEWAY_PORT}`;
     const signals = `http://127.0.0.1:${ports.SIGNALS_PORT}`;
-    const worker = `http://127.0.0.1:${ports.WORKER_METRICS_PORT}`;
+    const worker = `http://127.0.0.1:${ports.SIGNALS_PORT + 100}`;
     const missing = await waitLive([gateway, signals, worker], 45_000);
-    if (missing.length > 0) throw new Error(`did not come up: ${missing.join(', ')}`);
+    if (missing.length > 0) throw new Error(`did not come up: ${missing.join(', ')}; their last lines:\n${recent.join('\n')}`);
     // The key CLI runs synchronously: it must not go through a proxy living in this process.
     const auth = { authorization: `Bearer ${createKeyWithCli({ ...env, DATABASE_URL: direct ?? (env.DATABASE_URL as string) }, 'chaos', 'read,write,admin')}` };
     const h: Harness = {

@@ -35,6 +35,9 @@ export class HttpProblem extends Error {
   }
 }
 
+/** SQLSTATE 22021 (invalid byte sequence, as for NUL) and 22P05 (untranslatable character). */
+const UNSTORABLE_TEXT = new Set(['22021', '22P05']);
+
 export function problem(status: number, slug: string | undefined, detail: string | undefined, request?: FastifyRequest): ProblemDocument {
   return {
     type: slug ? `/problems/${slug}` : 'about:blank',
@@ -75,6 +78,11 @@ function fromError(error: FastifyError | HttpProblem, request: FastifyRequest): 
   }
   if (error instanceof HttpProblem) {
     return { ...problem(error.statusCode, error.slug, error.message, request), ...error.extensions };
+  }
+  // Text PostgreSQL cannot store (a NUL character, bytes that are not UTF-8) came in a parameter
+  // or body: the request's fault, whatever route it reached.
+  if (UNSTORABLE_TEXT.has(String((error as { code?: unknown }).code))) {
+    return problem(400, 'invalid-text', 'The request carries text that cannot be stored: a NUL character (\\u0000 or %00) or bytes that are not UTF-8. Remove them and send it again.', request);
   }
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
   if (status >= 500) {

@@ -24,13 +24,15 @@ interface AutocannonJson {
 }
 
 /** Runs autocannon in its own process, so the load generator never shares an event loop with a server. */
-export async function autocannon(url: string, options: { connections?: number; seconds?: number; rate?: number; headers?: Record<string, string>; signWith?: string }): Promise<LoadResult> {
+export async function autocannon(url: string, options: { connections?: number; seconds?: number; rate?: number; headers?: Record<string, string>; signWith?: string; method?: string; body?: string }): Promise<LoadResult> {
   // A service called directly honours each signature once: signed-load.ts signs every request.
   const out = options.signWith
     ? await runJson(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'tools/bench/lib/signed-load.ts'), url, String(options.connections ?? 50), String(options.seconds ?? 10), String(options.rate ?? 0)], { BENCH_SIGN_SECRET: options.signWith })
     : await runJson(join(ROOT, 'node_modules/.bin/autocannon'), [
         '-j', '-c', String(options.connections ?? 50), '-d', String(options.seconds ?? 10),
         ...(options.rate ? ['-R', String(options.rate)] : []),
+        ...(options.method ? ['-m', options.method] : []),
+        ...(options.body ? ['-b', options.body] : []),
         ...Object.entries(options.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}=${v}`]),
         url,
       ]);
