@@ -329,7 +329,8 @@ export async function serviceKilled(options: ScenarioOptions) {
 /** 5. SIGTERM to every process while requests and a batch are running. */
 export async function terminateAll(options: ScenarioOptions) {
   const symbols = ['CHAOS', 'TERM1', 'TERM2', 'TERM3'];
-  return withStack({ WORKER_RATE_MAX: '2', WORKER_RATE_DURATION_MS: '1000' }, options, async (h) => {
+  // The default shutdown delay, which the test context turns off.
+  return withStack({ WORKER_RATE_MAX: '2', WORKER_RATE_DURATION_MS: '1000', SHUTDOWN_DELAY_MS: '1000' }, options, async (h) => {
     for (const [i, symbol] of symbols.slice(1).entries()) {
       await h.post('/v1/instruments', JSON.stringify({ symbol, name: symbol }), 'application/json');
       await h.post(`/v1/bars?symbol=${symbol}`, csv(300, i + 1), 'text/csv');

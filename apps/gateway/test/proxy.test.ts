@@ -285,9 +285,13 @@ describe('an upstream that is down', () => {
       expect(body).toMatchObject({ status: 503, service: 'backtest', type: '/problems/upstream-unavailable' });
       details.push(body.detail);
     }
-    // After three refused connections the breaker answers without trying the service at all.
-    expect(details.slice(0, 3).every((d) => d.includes('ECONNREFUSED'))).toBe(true);
-    expect(details.slice(3).every((d) => d.includes('circuit open'))).toBe(true);
+    // Refused connections until the breaker opens (three in a row, however many earlier tests
+    // made), then answers without trying the service at all.
+    const opened = details.findIndex((d) => d.includes('circuit open'));
+    expect(opened).toBeGreaterThanOrEqual(0);
+    expect(opened).toBeLessThanOrEqual(3);
+    expect(details.slice(0, opened).every((d) => d.includes('ECONNREFUSED'))).toBe(true);
+    expect(details.slice(opened).every((d) => d.includes('circuit open'))).toBe(true);
 
     const backtest = fakeService(ctx.config('gateway').internalSecret);
     await backtest.listen({ host: '127.0.0.1', port: backtestPort });

@@ -188,16 +188,21 @@ describe('POST /v1/signals/batch', () => {
 
   it('counts the jobs the worker ran at its own GET /metrics, retries and failures included', async () => {
     expect((await fetch(`${metricsUrl}/metrics`)).status).toBe(401);
-    const res = await fetch(`${metricsUrl}/metrics`, { headers: scrapeHeaders(workers.app.config) });
-    expect(res.status).toBe(200);
-    const samples = parsePrometheusText(await res.text());
-    const count = (queue: string, outcome: string) => sampleValue(samples, 'queue_job_duration_seconds_count', { queue, outcome, service: 'signals-worker' }) ?? 0;
-    // Four symbols of the first batch, four of the SSE batch and two manual jobs that failed;
-    // FLAKY's first attempt fails in both batches.
-    expect(count('signals.symbol', 'completed')).toBeGreaterThanOrEqual(8);
-    expect(count('signals.symbol', 'retrying')).toBe(2);
-    expect(count('signals.symbol', 'failed')).toBe(2);
-    expect(count('signals.batch', 'completed')).toBeGreaterThanOrEqual(2);
+    const counts = async () => {
+      const res = await fetch(`${metricsUrl}/metrics`, { headers: scrapeHeaders(workers.app.config) });
+      expect(res.status).toBe(200);
+      const samples = parsePrometheusText(await res.text());
+      const count = (queue: string, outcome: string) => sampleValue(samples, 'queue_job_duration_seconds_count', { queue, outcome, service: 'signals-worker' }) ?? 0;
+      return { completed: count('signals.symbol', 'completed'), retrying: count('signals.symbol', 'retrying'), failed: count('signals.symbol', 'failed'), batches: count('signals.batch', 'completed') };
+    };
+    const before = await counts();
+    // Jobs of this test's own: two symbols, FLAKY's first attempt failing and retried; then one
+    // symbol whose rule is invalid, which fails for good at once.
+    const ran = await call('POST', '/v1/signals/batch', { payload: { symbols: ['AAA', 'FLAKY'], rules: [{ type: 'ma-cross', fast: 3, slow: 9 }] } });
+    expect((await waitFor(ran.json().id)).state).toBe('completed');
+    const invalid = await call('POST', '/v1/signals/batch', { payload: { symbols: ['BBB'], rules: [{ type: 'ma-cross', fast: 0 }] } });
+    await waitFor(invalid.json().id);
+    await expect.poll(counts, { timeout: 5_000 }).toEqual({ completed: before.completed + 2, retrying: before.retrying + 1, failed: before.failed + 1, batches: before.batches + 1 });
     expect((await fetch(`${metricsUrl}/other`)).status).toBe(404);
   });
 

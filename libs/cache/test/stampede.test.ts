@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { cacheKit, REDIS_URL, sleep, watchCommands } from './helpers.js';
+import { cacheKit, eventually, REDIS_URL, sleep, watchCommands } from './helpers.js';
 
 const kit = cacheKit();
 afterAll(() => kit.close());
@@ -46,13 +46,16 @@ describe('stampede protection', () => {
     try {
       const space = cache.namespace('signals');
       let calls = 0;
+      const commands = await watchCommands(`${kit.prefix}lock:c:signals:lock-owner`);
       await space.getOrSet('lock-owner', async () => {
         calls++;
         // Someone else's lock appears meanwhile (ours expired): finishing must not delete it.
         await admin.set(`${kit.prefix}lock:c:signals:lock-owner`, 'other-token', 'PX', 5_000);
         return 1;
       });
-      await sleep(20);
+      // The release has run (its script names the lock key) before the lock is looked at.
+      await eventually('the lock release to reach Redis', () => commands.seen.includes('eval'));
+      commands.stop();
       expect(calls).toBe(1);
       expect(await admin.get(`${kit.prefix}lock:c:signals:lock-owner`)).toBe('other-token');
     } finally {

@@ -49,6 +49,8 @@ export interface Config {
   /** Base URLs of the services, as the gateway and the monitor reach them. */
   upstreams: Readonly<Record<ServiceName, string>>;
   shutdownTimeoutMs: number;
+  /** How long a service keeps serving after SIGTERM before it stops accepting (the rest of the stack may be stopping too). */
+  shutdownDelayMs: number;
   /** Event-loop delay above which requests get 503 until it recovers; 0 turns the check off. */
   maxEventLoopDelayMs: number;
   bodyLimitBytes: number;
@@ -173,6 +175,7 @@ export function loadConfig(service: ServiceName, env: Env = process.env): Config
     metricsToken,
     upstreams,
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    shutdownDelayMs: int(env, 'SHUTDOWN_DELAY_MS', 1_000, 0, 60_000),
     maxEventLoopDelayMs: int(env, 'MAX_EVENT_LOOP_DELAY_MS', 1_000, 0, 600_000),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 1_073_741_824),
     gateway: {

@@ -9,8 +9,9 @@ export interface Listener {
 }
 
 /**
- * Listens, then on SIGTERM/SIGINT stops accepting, lets in-flight requests (and a worker's running
- * jobs) finish, closes connections and exits 0; a second signal or the shutdown timeout exits 1.
+ * Listens, then on SIGTERM/SIGINT keeps serving for SHUTDOWN_DELAY_MS (services only), stops
+ * accepting, lets in-flight requests (and a worker's running jobs) finish, closes connections and
+ * exits 0; a second signal or the shutdown timeout exits 1.
  * A service listens on its own port; a worker process passes its metrics port.
  */
 export async function runService(app: Service, listener?: Listener): Promise<void> {
@@ -25,7 +26,10 @@ export async function runService(app: Service, listener?: Listener): Promise<voi
     },
     async ({ signal, err }) => {
       if (err) app.log.error({ err }, 'fatal error: shutting down');
-      else app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+      else app.log.info({ signal, delayMs: listener ? 0 : config.shutdownDelayMs }, 'shutting down: finishing in-flight requests');
+      // A service keeps serving a moment first: when a whole stack stops at once, a request the
+      // gateway is forwarding still finds its service listening (workers have nothing to wait for).
+      if (!err && !listener && config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
       await app.close();
       app.log.info('stopped');
       if (err) process.exitCode = 1;

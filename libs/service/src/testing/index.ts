@@ -48,6 +48,8 @@ export async function createTestContext(options: { emptyDatabase?: boolean } = {
       // Tests run a service and its worker in one process, where a job blocks the API's event
       // loop as it never does across processes: no 503 for that.
       MAX_EVENT_LOOP_DELAY_MS: '0',
+      // Stopping a test's processes need not wait for peers that are stopping too.
+      SHUTDOWN_DELAY_MS: '0',
       ...extra,
     };
     return Object.fromEntries(Object.entries(base).filter((entry): entry is [string, string] => entry[1] !== undefined));
