@@ -196,12 +196,12 @@ describe('POST /v1/signals/batch', () => {
       return { completed: count('signals.symbol', 'completed'), retrying: count('signals.symbol', 'retrying'), failed: count('signals.symbol', 'failed'), batches: count('signals.batch', 'completed') };
     };
     const before = await counts();
-    // Jobs of this test's own: two symbols, FLAKY's first attempt failing and retried; then one
-    // symbol whose rule is invalid, which fails for good at once.
+    // Jobs of this test's own: two symbols, FLAKY's first attempt failing and retried; then a job
+    // whose payload the API would refuse, which fails for good at once.
     const ran = await call('POST', '/v1/signals/batch', { payload: { symbols: ['AAA', 'FLAKY'], rules: [{ type: 'ma-cross', fast: 3, slow: 9 }] } });
+    expect(ran.statusCode, ran.body).toBe(202);
     expect((await waitFor(ran.json().id)).state).toBe('completed');
-    const invalid = await call('POST', '/v1/signals/batch', { payload: { symbols: ['BBB'], rules: [{ type: 'ma-cross', fast: 0 }] } });
-    await waitFor(invalid.json().id);
+    expect(await runManualJob([{ hash: 'bad', spec: { type: 'nope' } }])).toMatchObject({ state: 'failed' });
     await expect.poll(counts, { timeout: 5_000 }).toEqual({ completed: before.completed + 2, retrying: before.retrying + 1, failed: before.failed + 1, batches: before.batches + 1 });
     expect((await fetch(`${metricsUrl}/other`)).status).toBe(404);
   });
