@@ -1,4 +1,4 @@
-import { postgresOutage, redisOutage, type ScenarioOptions, serviceKilled, slowPostgres, terminateAll, workerKilled } from '@meridian/tools/chaos/scenarios';
+import { backtestWorkerKilled, postgresOutage, redisOutage, type ScenarioOptions, serviceKilled, slowPostgres, terminateAll, workerKilled } from '@meridian/tools/chaos/scenarios';
 import { describe, expect, it } from 'vitest';
 
 // The scenarios of `npm run chaos` (tools/chaos), lighter: a few request loops, 2 s faults. The
@@ -40,6 +40,13 @@ describe('faults on a running stack (gateway, signals, signals worker)', () => {
     expect(result.done).toMatchObject({ state: 'completed', counts: { done: 6, failed: 0 } });
     expect(result.events).toBeGreaterThan(0);
     expect(result.duplicated).toBe(0);
+  });
+
+  it('the backtest worker SIGKILLed mid-sweep: its chunk is taken over once the lock lapses, and the sweep ranks every set once', async () => {
+    const result = await backtestWorkerKilled(options);
+    expect(result.done.state).toBe('completed');
+    expect(result.done.result?.combinations).toBe(result.sets);
+    expect(result.done.result?.top).toHaveLength(5);
   });
 
   it('the signals service SIGKILLed behind the gateway: 503 at once while it is down, 200 once the supervisor has restarted it', async () => {

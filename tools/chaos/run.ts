@@ -11,7 +11,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { postgresOutage, redisOutage, type ScenarioOptions, type ScenarioRow, serviceKilled, slowPostgres, terminateAll, workerKilled } from './scenarios.js';
+import { backtestWorkerKilled, postgresOutage, redisOutage, type ScenarioOptions, type ScenarioRow, serviceKilled, slowPostgres, terminateAll, workerKilled } from './scenarios.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SCENARIOS: Record<string, (options: ScenarioOptions) => Promise<{ row: ScenarioRow }>> = {
@@ -19,6 +19,7 @@ const SCENARIOS: Record<string, (options: ScenarioOptions) => Promise<{ row: Sce
   'redis-client-kill': (o) => redisOutage(o, 'client-kill'),
   'postgres-restart': postgresOutage,
   'worker-kill': workerKilled,
+  'backtest-worker-kill': backtestWorkerKilled,
   'service-kill': serviceKilled,
   'sigterm-all': terminateAll,
   'slow-postgres': slowPostgres,

@@ -302,6 +302,33 @@ export async function workerKilled(options: ScenarioOptions) {
   });
 }
 
+/** 3b. The backtest worker SIGKILLed while a sweep's chunks run. */
+export async function backtestWorkerKilled(options: ScenarioOptions) {
+  const grid = { fast: { from: 2, to: 60, step: 1 }, slow: { from: 62, to: 200, step: 2 } };
+  const sets = 59 * 70;
+  // One chunk at a time: the kill lands inside a chunk, which the restarted worker takes over.
+  return withStack({ WORKER_CONCURRENCY: '1' }, options, async (h) => {
+    const submitted = await h.post('/v1/sweeps', JSON.stringify({ spec: { type: 'ma-cross' }, symbol: 'CHAOS', grid, top: 5 }), 'application/json');
+    if (submitted.status !== 202) throw new Error(`sweep: ${submitted.status} ${await submitted.text()}`);
+    const { id } = (await submitted.json()) as { id: string };
+    const view = async () => (await (await h.get(`/v1/sweeps/${id}`)).json()) as { state: string; progress: number; result?: { combinations: number; top: unknown[] } };
+    await until('the sweep under way', async () => ((await view()).progress > 0 ? true : undefined), 30_000);
+    const killedAt = Date.now();
+    process.kill(h.stack.pid('backtest:worker') as number, 'SIGKILL');
+    const done = await until('the sweep finished', async () => {
+      const state = await view();
+      return state.state === 'completed' || state.state === 'failed' ? state : undefined;
+    }, 90_000);
+    const recoveryMs = Date.now() - killedAt;
+    return {
+      row: row('backtest worker SIGKILLed mid-sweep', [], { lost: done.state === 'completed' && done.result?.combinations === sets ? 0 : 1, recoveryMs, note: `JOB_LOCK_MS=${h.env.JOB_LOCK_MS ?? 'default'}; sweep of ${sets} sets ${done.state}, ${done.result?.combinations ?? 0} ranked once; recovery = kill to completion` }),
+      done,
+      sets,
+      recoveryMs,
+    };
+  }, undefined, ['gateway', 'signals', 'backtest']);
+}
+
 /** 4. The signals service SIGKILLed behind the gateway, started again by the supervisor. */
 export async function serviceKilled(options: ScenarioOptions) {
   return withStack({}, options, async (h) => {
