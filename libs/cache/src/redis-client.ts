@@ -13,7 +13,9 @@ export interface RedisTarget {
  * seed nodes, with REDIS_URL's credentials and TLS on every node. `options` are a single
  * client's; for a cluster the per-connection ones go to each node and the rest to the cluster.
  */
-export function connectRedis(target: RedisTarget, options: RedisOptions = {}): RedisClient {
+export function connectRedis(where: RedisTarget | string, options: RedisOptions = {}): RedisClient {
+  // A bare URL (tools, tests) names a single server.
+  const target = typeof where === 'string' ? { redisUrl: where, redisClusterNodes: [] } : where;
   if (target.redisClusterNodes.length === 0) return new Redis(target.redisUrl, options);
   const url = new URL(target.redisUrl);
   const { enableOfflineQueue, retryStrategy, lazyConnect, ...perNode } = options;

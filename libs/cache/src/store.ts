@@ -62,7 +62,9 @@ export class RedisStore implements L2Store {
   async read(ids: readonly string[], tags: readonly string[]) {
     const tagKeys = tags.flatMap((tag) => [this.tagKey(tag, 'deleted'), this.tagKey(tag, 'expired')]);
     const all = [...this.keys(ids), ...tagKeys];
-    const replies = all.length === 1 || this.cluster ? await Promise.all(all.map((key) => this.redis.getBuffer(key))) : await this.redis.mgetBuffer(...all);
+    // One key (the common miss) needs no MGET nor an array of promises.
+    const replies =
+      all.length === 1 ? [await this.redis.getBuffer(all[0] as string)] : this.cluster ? await Promise.all(all.map((key) => this.redis.getBuffer(key))) : await this.redis.mgetBuffer(...all);
     const times = new Map<string, TagTimes>();
     tags.forEach((tag, i) => {
       times.set(tag, { deleted: parseTime(replies[ids.length + 2 * i]), expired: parseTime(replies[ids.length + 2 * i + 1]) });

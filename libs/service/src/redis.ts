@@ -17,8 +17,7 @@ export interface RedisOptions {
  */
 export function createRedis(target: RedisTarget | string, options: RedisOptions): RedisClient {
   const blocking = options.maxRetriesPerRequest === null;
-  const where = typeof target === 'string' ? { redisUrl: target, redisClusterNodes: [] } : target;
-  const client = connectRedis(where, {
+  const client = connectRedis(target, {
     connectionName: options.name,
     maxRetriesPerRequest: blocking ? null : (options.maxRetriesPerRequest ?? 1),
     enableOfflineQueue: blocking,

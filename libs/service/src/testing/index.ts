@@ -19,7 +19,7 @@ export interface TestContext {
 
 /** Deletes every key under a prefix with SCAN, never KEYS. */
 export async function deleteByPrefix(target: RedisTarget | string, prefix: string): Promise<number> {
-  const redis = connectRedis(typeof target === 'string' ? { redisUrl: target, redisClusterNodes: [] } : target, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const redis = connectRedis(target, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
   try {
     return await new RedisStore(redis, '').deletePrefix(prefix);
