@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { connect } from 'node:net';
 import { type IncomingMessage, request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
@@ -52,6 +52,8 @@ function inFlight() {
 }
 const upload = inFlight();
 const download = inFlight();
+/** Emits `csv` when the fake service receives bytes of an upload. */
+const uploads = new EventEmitter();
 
 /** What the fake SSE route has written, and the gate that holds its later events back until opened. */
 let openSseGate: () => void = () => undefined;
@@ -65,6 +67,7 @@ function fakeService(secret: string): FastifyInstance {
     payload.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
       upload.consume(chunk.length);
+      uploads.emit('csv');
     });
     payload.on('end', () => done(null, bytes));
   });
@@ -343,9 +346,10 @@ describe('a client that aborts its upload', () => {
     for (let i = 0; i < 6; i++) {
       const socket = connect(Number(port), hostname);
       await once(socket, 'connect');
+      const forwarded = once(uploads, 'csv');
       socket.write(`POST /v1/bars?symbol=SPX HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\ncontent-type: text/csv\r\ncontent-length: 100000\r\n\r\n0123456789`);
-      // Long enough for the gateway to have opened the upstream request and sent the 10 bytes.
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Aborted only once the gateway has opened the upstream request and passed the bytes on.
+      await forwarded;
       socket.destroy();
       await once(socket, 'close');
     }

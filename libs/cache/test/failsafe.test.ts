@@ -1,16 +1,19 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { CacheTimeoutError } from '../src/index.js';
+import { CacheTimeoutError, type Namespace } from '../src/index.js';
 import { cacheKit, eventually, sleep } from './helpers.js';
 
 const kit = cacheKit();
 afterAll(() => kit.close());
+
+/** Waits until the key's value in memory is no longer fresh: its TTL has run out. */
+const expired = (space: Namespace, key: string) => eventually(`${key}'s TTL to run out`, () => space.peek(key) === undefined);
 
 describe('grace (fail-safe)', () => {
   it('serves the stale value when the factory throws after the TTL, and says so in stats', async () => {
     const cache = await kit.cache();
     const space = cache.namespace('signals', { ttlMs: 50, graceMs: 10_000 });
     expect(await space.getOrSet('k', () => 'first')).toBe('first');
-    await sleep(70);
+    await expired(space, 'k');
     const value = await space.getOrSet('k', () => {
       throw new Error('database down');
     });
@@ -22,7 +25,7 @@ describe('grace (fail-safe)', () => {
     const cache = await kit.cache();
     const space = cache.namespace('signals', { ttlMs: 50, graceMs: 0 });
     await space.getOrSet('no-grace', () => 'first');
-    await sleep(70);
+    await expired(space, 'no-grace');
     await expect(space.getOrSet('no-grace', () => Promise.reject(new Error('database down')))).rejects.toThrow('database down');
   });
 
@@ -30,7 +33,7 @@ describe('grace (fail-safe)', () => {
     const cache = await kit.cache();
     const space = cache.namespace('indicators', { ttlMs: 50, graceMs: 10_000 });
     await space.getOrSet('slow', () => 'old');
-    await sleep(70);
+    await expired(space, 'slow');
     // The new value is held back until the stale one has been served: getOrSet cannot have
     // waited for it.
     let release: (value: string) => void = () => undefined;
@@ -56,10 +59,11 @@ describe('eager refresh', () => {
     let version = 0;
     const factory = () => ++version;
     expect(await space.getOrSet('hot', factory)).toBe(1);
-    await sleep(30);
+    const storedAt = Date.now();
+    // Early in the TTL: served from the cache, nothing refreshed.
     expect(await space.getOrSet('hot', factory)).toBe(1);
     expect(version).toBe(1);
-    await sleep(100);
+    await sleep(storedAt + 110 - Date.now());
     // Past half the TTL: this caller gets the current value, the next one the refreshed value.
     expect(await space.getOrSet('hot', factory)).toBe(1);
     await eventually('the refresh', async () => (await space.getOrSet('hot', factory)) === 2);

@@ -47,16 +47,19 @@ export function cacheKit() {
 
 /** Wraps a store so a test can make Redis slow or failing, and count the calls that reach it. */
 export function faulty(inner: L2Store) {
-  const state = { failing: false, delayMs: 0, calls: 0 };
+  // `held`: every call waits for it before going on; `answered` counts the calls that returned.
+  const state: { failing: boolean; held: Promise<void> | undefined; calls: number; answered: number } = { failing: false, held: undefined, calls: 0, answered: 0 };
   const wrapped = new Proxy(inner, {
     get(target, property, receiver) {
       const original = Reflect.get(target, property, receiver) as unknown;
       if (typeof original !== 'function') return original;
       return async (...args: unknown[]) => {
         state.calls++;
-        if (state.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.delayMs));
+        if (state.held) await state.held;
         if (state.failing) throw new Error('injected Redis failure');
-        return (original as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        const result = await (original as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        state.answered++;
+        return result;
       };
     },
   });
