@@ -24,4 +24,55 @@ describe('parseTimestamp', () => {
       expect(parseTimestamp(bad), bad).toBeUndefined();
     }
   });
+
+  it('knows leap years, on the fast path and after a date-time on the same day', () => {
+    expect(parseTimestamp('2000-02-29')).toBe(Date.UTC(2000, 1, 29));
+    expect(parseTimestamp('2024-02-29T10:00')).toBe(Date.UTC(2024, 1, 29, 10));
+    for (const bad of ['1900-02-29', '2023-02-29', '2100-02-29', '2023-04-31', '2023-00-10', '2023-01-00', '2023-01-32']) {
+      expect(parseTimestamp(bad), bad).toBeUndefined();
+    }
+    expect(parseTimestamp('2023-01-31')).toBe(Date.UTC(2023, 0, 31));
+    expect(parseTimestamp('2023-12-31T23:59:59.999Z')).toBe(Date.UTC(2023, 11, 31, 23, 59, 59, 999));
+  });
+
+  it('gives each day its own value when days alternate (the day is cached between calls)', () => {
+    expect(parseTimestamp('2020-01-02T10:00')).toBe(Date.UTC(2020, 0, 2, 10));
+    expect(parseTimestamp('2020-01-03')).toBe(Date.UTC(2020, 0, 3));
+    expect(parseTimestamp('2020-01-02')).toBe(Date.UTC(2020, 0, 2));
+    expect(parseTimestamp('2020-01-02T00:01:02.003')).toBe(Date.UTC(2020, 0, 2, 0, 1, 2, 3));
+  });
+
+  it('reads every shape of date-time the fast path takes', () => {
+    expect(parseTimestamp('2020-01-02 10:20')).toBe(Date.UTC(2020, 0, 2, 10, 20));
+    expect(parseTimestamp('2020-01-02T10:20Z')).toBe(Date.UTC(2020, 0, 2, 10, 20));
+    expect(parseTimestamp('2020-01-02T10:20:30')).toBe(Date.UTC(2020, 0, 2, 10, 20, 30));
+    expect(parseTimestamp('2020-01-02T10:20:30Z')).toBe(Date.UTC(2020, 0, 2, 10, 20, 30));
+    expect(parseTimestamp('2020-01-02T10:20:30.456')).toBe(Date.UTC(2020, 0, 2, 10, 20, 30, 456));
+    expect(parseTimestamp('2020-01-02T10:20:30.456Z')).toBe(Date.UTC(2020, 0, 2, 10, 20, 30, 456));
+    expect(parseTimestamp('2020-01-02T23:59:59')).toBe(Date.UTC(2020, 0, 2, 23, 59, 59));
+  });
+
+  it('reads the other ISO 8601 shapes through the general parser', () => {
+    expect(parseTimestamp('2020-01-02T10:20:30.4')).toBe(Date.UTC(2020, 0, 2, 10, 20, 30, 400));
+    expect(parseTimestamp('2020-01-02T10:20:30.123456789Z')).toBe(Date.UTC(2020, 0, 2, 10, 20, 30, 123));
+    expect(parseTimestamp('2020-01-02t10:20:30z')).toBe(Date.UTC(2020, 0, 2, 10, 20, 30));
+    expect(parseTimestamp('2020-01-02T10:20-0130')).toBe(Date.UTC(2020, 0, 2, 11, 50));
+    expect(parseTimestamp('2020-01-02T10:20:30 +01:00')).toBe(Date.UTC(2020, 0, 2, 9, 20, 30));
+    expect(parseTimestamp(' 2020-01-02T10:20:30Z ')).toBe(Date.UTC(2020, 0, 2, 10, 20, 30));
+  });
+
+  it('refuses a date-time whose separators or digits are wrong', () => {
+    const bad = ['2020-01-02X10:20', '2020-01-02T1020', '2020-01-02T10:20-30', '2020-01-02T10:20:30,456', '2020-01-02T10:2a', '2020-01-02T10:20:3a', '2020-01-02T10:20:30.4a6', '2020-01-0a', '2020-01-02T', '2020/01/02', '2020-01-02T10:20:30+01', '2021-02-30T10:00:00+01:00', '2021-01-01T24:00:00+00:00', '2021-01-01T10:60:00+00:00', '2021-01-01T10:00:60+00:00', '2021-01-01T10:00:60', '2021-01-01T10:00:60Z'];
+    for (const text of bad) expect(parseTimestamp(text), text).toBeUndefined();
+  });
+
+  it('reads ten-digit and shorter numbers as seconds, from 10^11 up as milliseconds, and no more than 13 digits', () => {
+    expect(parseTimestamp('99999999999')).toBe(99_999_999_999_000);
+    expect(parseTimestamp('100000000000')).toBe(100_000_000_000);
+    expect(parseTimestamp('0')).toBe(0);
+    expect(parseTimestamp(' 946857600 ')).toBe(Date.UTC(2000, 0, 3));
+    expect(parseTimestamp('1234567890123')).toBe(1_234_567_890_123);
+    expect(parseTimestamp('12345678901234')).toBeUndefined();
+    expect(parseTimestamp('-946857600')).toBeUndefined();
+  });
 });
