@@ -1,6 +1,7 @@
 import { createCache, type Service } from '@meridian/service';
 import { createTestContext, type TestContext } from '@meridian/service/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +97,83 @@ describe('API key authentication', () => {
     } finally {
       await second.close();
     }
+  });
+});
+
+/** A key of the right shape and checksum that was never issued. */
+function wellFormedKey(prefix: string): string {
+  const body = `mk_${prefix}_${'f'.repeat(40)}`;
+  return `${body}${createHash('sha256').update(body).digest('hex').slice(0, 6)}`;
+}
+
+describe('how a key is presented', () => {
+  it('takes Bearer in any case and with any spacing, or X-API-Key', async () => {
+    const { key } = await createKey(ctx, 'acme', ['read']);
+    const presentations: Record<string, string>[] = [{ authorization: `bearer ${key}` }, { authorization: `BEARER   ${key}` }, { 'x-api-key': key }];
+    for (const headers of presentations) {
+      expect((await get('/v1/instruments', headers)).statusCode, JSON.stringify(Object.keys(headers))).toBe(200);
+    }
+  });
+
+  it('reads only the Authorization header when it is sent, even if it is not a Bearer key', async () => {
+    const { key } = await createKey(ctx, 'acme', ['read']);
+    for (const authorization of ['Basic dXNlcjpwYXNz', `Bearer ${key} extra`, 'Bearer']) {
+      const res = await get('/v1/instruments', { authorization, 'x-api-key': key });
+      expect(res.statusCode, authorization).toBe(401);
+      expect(res.json().detail, authorization).toContain('Send an API key as Authorization: Bearer <key>');
+    }
+  });
+
+  it('says whether a refused key is malformed or unknown', async () => {
+    expect((await get('/v1/instruments', bearer('mk_123'))).json().detail).toContain('malformed');
+    const res = await get('/v1/instruments', bearer(wellFormedKey('0badc0de')));
+    expect(res.statusCode).toBe(401);
+    expect(res.json().detail).toBe('The API key is not known.');
+  });
+
+  it('refuses a key of a known prefix with another secret', async () => {
+    const { key, prefix } = await createKey(ctx, 'acme', ['read']);
+    expect((await get('/v1/instruments', bearer(key))).statusCode).toBe(200);
+    expect((await get('/v1/instruments', bearer(wellFormedKey(prefix)))).json().detail).toBe('The API key is not known.');
+  });
+
+  it.each(['?api_key=x', '?apikey=x', '?limit=1&key=x', '?TOKEN=x'])('refuses a key-like query parameter (%s) even beside a good key', async (query) => {
+    const { key } = await createKey(ctx, 'acme', ['read']);
+    const res = await get(`/v1/instruments${query}`, bearer(key));
+    expect(res.statusCode).toBe(401);
+    expect(res.json().detail).toContain('never accepted in the query string');
+  });
+
+  it('takes query parameters that only end like a key name', async () => {
+    const { key } = await createKey(ctx, 'acme', ['read']);
+    expect((await get('/v1/instruments?monkey=1&tokens=2', bearer(key))).statusCode).toBe(200);
+  });
+
+  it('records when a key was last used, off the request path', async () => {
+    const { key, prefix } = await createKey(ctx, 'acme', ['read']);
+    const second = await buildApp({ config: gateway.config });
+    await second.ready();
+    expect((await second.inject({ url: '/v1/instruments', headers: bearer(key) })).statusCode).toBe(200);
+    const pools = createPools(gateway.config.database);
+    try {
+      const repository = new ApiKeyRepository(pools.write);
+      expect((await repository.byPrefix(prefix))?.lastUsedAt).toBeNull();
+      // Written in batches; closing the gateway writes what is pending.
+      await second.close();
+      expect((await repository.byPrefix(prefix))?.lastUsedAt).toBeInstanceOf(Date);
+    } finally {
+      await pools.close();
+    }
+  });
+});
+
+describe('what needs no key', () => {
+  it.each(['/health', '/health/live', '/openapi.json', '/docs', '/docs/static/index.html'])('serves %s without one', async (url) => {
+    expect((await get(url)).statusCode).not.toBe(401);
+  });
+
+  it.each(['/healthz', '/openapi.jsonp', '/docsx', '/v1/health', '/metricsx'])('asks for a key on %s, whose name only starts like a public path', async (url) => {
+    expect((await get(url)).statusCode).toBe(401);
   });
 });
 
