@@ -7,6 +7,7 @@ import {
   parseRuleSpec,
   rankRuns,
   rebalancedEquity,
+  RuleSpecError,
   runParamSets,
   validateWalkForward,
   warmupBars,
@@ -137,5 +138,87 @@ describe('rebalanced portfolios', () => {
     expect(Array.from(equity)).toEqual([1000, 1500, 1500, 1125]);
     // Within one quarter nothing is traded: a round trip of a leaves the start value.
     expect(rebalancedEquity(ts.map((t) => t + day), [a, b], [0.5, 0.5], 'quarterly', 1000)[3]).toBe(1000);
+  });
+});
+
+describe('research details', () => {
+  it('gives every rule its warm-up', () => {
+    expect(warmupBars(parseRuleSpec({ type: 'bollinger', period: 15 }))).toBe(15);
+    expect(warmupBars(parseRuleSpec({ type: 'donchian-breakout', period: 15 }))).toBe(16);
+    expect(warmupBars(parseRuleSpec({ type: 'momentum', period: 15 }))).toBe(16);
+    expect(warmupBars(parseRuleSpec({ type: 'seasonality', months: [1] }))).toBe(0);
+    expect(warmupBars(parseRuleSpec({ type: 'seasonality', minYears: 1 }), 12)).toBe(12);
+    expect(warmupBars(parseRuleSpec({ type: 'any', rules: [{ type: 'ma-cross', fast: 2, slow: 7 }, { type: 'bollinger', period: 5 }] }))).toBe(7);
+  });
+
+  it('names the path of a parameter the rule has no place for', () => {
+    const error = (() => {
+      try {
+        applyParams({ type: 'all', rules: [{ type: 'momentum' }] }, { 'rules.0.period.x': 7 });
+      } catch (caught) {
+        return caught as RuleSpecError;
+      }
+      throw new Error('no error');
+    })();
+    expect(error).toBeInstanceOf(RuleSpecError);
+    expect(error.problems).toEqual([{ path: '/rules/0/period/x', message: 'the rule has nothing at "rules.0.period.x"' }]);
+    // The spec passed in is left as it was.
+    const spec = { type: 'ma-cross', fast: 5, slow: 20 };
+    applyParams(spec, { fast: 7 });
+    expect(spec.fast).toBe(5);
+  });
+
+  it('counts a run with exactly the minimum of trades', () => {
+    const series = randomBars(600, 5);
+    const [run] = runParamSets(series, base, [{ fast: 5, slow: 21 }], {}, { objective: 'cagr' });
+    const trades = run?.metrics?.tradeCount as number;
+    const [atMinimum] = runParamSets(series, base, [{ fast: 5, slow: 21 }], {}, { objective: 'cagr', minTrades: trades });
+    expect(atMinimum?.objective).toBe(run?.metrics?.cagr);
+    const [above] = runParamSets(series, base, [{ fast: 5, slow: 21 }], {}, { objective: 'cagr', minTrades: trades + 1 });
+    expect(above?.objective).toBeNull();
+  });
+
+  it('numbers a chunk of sets from its place in the whole grid', () => {
+    const runs = runParamSets(randomBars(300, 2), base, [{ fast: 3, slow: 21 }, { fast: 5, slow: 21 }], {}, { objective: 'sharpe' }, 40);
+    expect(runs.map((r) => r.index)).toEqual([40, 41]);
+  });
+
+  it('ranks higher first, equal objectives and nulls in grid order, nulls last', () => {
+    const ranked = rankRuns([
+      { index: 0, objective: null },
+      { index: 1, objective: 0.5 },
+      { index: 2, objective: 1.5 },
+      { index: 3, objective: 0.5 },
+      { index: 4, objective: null },
+      { index: 5, objective: -1 },
+    ]);
+    expect(ranked.map((r) => r.index)).toEqual([2, 1, 3, 5, 0, 4]);
+  });
+
+  it('names each window by its first and last bar, and reports splits as they finish', () => {
+    const series = randomBars(1000, 21);
+    const seen: [number, number][] = [];
+    const result = validateWalkForward(series, base, grid, {}, { objective: 'sharpe', mode: 'rolling', inSample: 400, outOfSample: 300, onSplit: (done, total) => seen.push([done, total]) });
+    expect(seen).toEqual([[1, 2], [2, 2]]);
+    expect(result.splits[1]).toMatchObject({
+      inSample: { from: series.ts[300], to: series.ts[699], bars: 400 },
+      outOfSample: { from: series.ts[700], to: series.ts[999], bars: 300 },
+    });
+    const objectives = result.splits.map((s) => s.inSampleObjective as number);
+    expect(result.inSampleObjective).toBeCloseTo(((objectives[0] as number) + (objectives[1] as number)) / 2, 12);
+  });
+
+  it('reports no winner, no curve and no metrics when no set is valid', () => {
+    const result = validateWalkForward(randomBars(700, 3), base, [{ fast: 60, slow: 21 }], {}, { objective: 'sharpe', mode: 'rolling', inSample: 400, outOfSample: 300 });
+    expect(result.splits).toEqual([{ inSample: expect.objectContaining({ bars: 400 }), outOfSample: expect.objectContaining({ bars: 300 }), params: null, inSampleObjective: null, outOfSampleObjective: null, outOfSampleMetrics: null }]);
+    expect(result).toMatchObject({ equity: { ts: [], equity: [] }, metrics: null, inSampleObjective: null, outOfSampleObjective: null, efficiency: null });
+  });
+
+  it('measures the chained curve’s exposure over the bars of every window', () => {
+    const series = randomBars(1000, 21);
+    const result = validateWalkForward(series, base, grid, {}, { objective: 'sharpe', mode: 'rolling', inSample: 400, outOfSample: 300 });
+    const perWindow = result.splits.map((s) => (s.outOfSampleMetrics?.exposure ?? 0) * s.outOfSample.bars);
+    expect(result.metrics?.exposure).toBeCloseTo(perWindow.reduce((a, b) => a + b, 0) / 600, 9);
+    expect(result.metrics?.exposure).toBeGreaterThan(0);
   });
 });

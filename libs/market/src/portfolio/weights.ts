@@ -23,7 +23,7 @@ function capsFor(n: number, caps: WeightOptions['caps']): Float64Array {
     if (!(c > 0)) throw new RangeError(`caps must be positive, got ${c}`);
     total += c;
   }
-  if (total < 1 - 1e-12) throw new RangeError(`caps add up to ${total}: weights cannot sum to 1`);
+  if (total < 1 - 1e-12) throw new RangeError(`caps add up to ${Number(total.toPrecision(12))}: weights cannot sum to 1`);
   return out;
 }
 

@@ -119,7 +119,8 @@ function rsiReversion(close: Float64Array, spec: RsiReversion): RuleOutput {
     if (held === 0 && r < spec.enterBelow) held = 1;
     else if (held === 1 && r > spec.exitAbove) held = 0;
     out.target[i] = held;
-    out.strength[i] = held === 1 ? Math.max(0, spec.enterBelow - r) / 100 : Math.max(0, r - spec.exitAbove) / 100;
+    // Warm-up bars (no RSI yet) have no strength, as in the other rules.
+    out.strength[i] = (held === 1 ? Math.max(0, spec.enterBelow - r) / 100 : Math.max(0, r - spec.exitAbove) / 100) || 0;
   }
   return out;
 }
