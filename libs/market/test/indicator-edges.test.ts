@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import { bollinger, donchian, ema, IndicatorParamsError, macd, resolveIndicator, seasonality, sma, volatility, vwap, wilder, wma, zscore } from '../src/index.js';
+import { closesOnly, randomBars } from './helpers.js';
+
+const problems = (name: string, raw: Record<string, unknown>): string[] => {
+  try {
+    resolveIndicator(name, raw);
+    return [];
+  } catch (error) {
+    if (error instanceof IndicatorParamsError) return error.problems;
+    throw error;
+  }
+};
+
+describe('indicator parameters', () => {
+  it('take each bound itself, refuse what lies beyond, and take an empty value as the default', () => {
+    expect(resolveIndicator('sma', { period: '1' }).params).toEqual({ period: 1 });
+    expect(resolveIndicator('sma', { period: '10000' }).params).toEqual({ period: 10_000 });
+    expect(resolveIndicator('sma', { period: '' }).params).toEqual({ period: 20 });
+    expect(problems('sma', { period: '10001' })).toEqual(['sma.period must be an integer in [1, 10000], got 10001']);
+    expect(problems('sma', { period: '2.5' })).toEqual(['sma.period must be an integer in [1, 10000], got 2.5']);
+    expect(problems('sma', { period: 'abc' })).toEqual(['sma.period must be an integer in [1, 10000], got abc']);
+    expect(resolveIndicator('bollinger', { k: '0.5' }).params).toEqual({ period: 20, k: 0.5 });
+    expect(problems('bollinger', { k: '-1' })).toEqual(['bollinger.k must be a number in [0, 100], got -1']);
+    expect(problems('obv', { period: '3' })).toEqual(['obv has no parameter "period"; valid: none']);
+  });
+
+  it('name every problem in the error, and refuse a MACD whose fast period is not below its slow one', () => {
+    const error = (() => {
+      try {
+        resolveIndicator('macd', { fast: '0', slow: 'x' });
+      } catch (caught) {
+        return caught as IndicatorParamsError;
+      }
+      throw new Error('no error');
+    })();
+    expect(error.name).toBe('IndicatorParamsError');
+    expect(error.message).toBe('macd.fast must be an integer in [1, 10000], got 0; macd.slow must be an integer in [2, 10000], got x');
+    expect(problems('macd', { fast: '26', slow: '26' })).toEqual(['macd.fast must be less than macd.slow']);
+    expect(problems('macd', { fast: '25', slow: '26' })).toEqual([]);
+  });
+
+  it('pass each parameter to the computation under its own name', () => {
+    const bars = randomBars(200, 4);
+    const compute = (name: string, raw: Record<string, unknown>) => {
+      const { spec, params } = resolveIndicator(name, raw);
+      return spec.compute(bars, params);
+    };
+    expect(compute('macd', { fast: '5', slow: '17', signal: '4' })).toEqual({ ...macd(bars.close, 5, 17, 4) });
+    expect(compute('bollinger', { period: '7', k: '1.5' })).toEqual({ ...bollinger(bars.close, 7, 1.5) });
+    expect(compute('zscore', { period: '9' })).toEqual({ zscore: zscore(bars.close, 9) });
+    expect(compute('volatility', { period: '11', barsPerYear: '52' })).toEqual({ volatility: volatility(bars.close, 11, 52) });
+    expect(compute('donchian', { period: '6' })).toEqual({ ...donchian(bars.high, bars.low, 6) });
+    expect(compute('vwap', { sessionOffsetMinutes: '60' })).toEqual({ vwap: vwap(bars, 60) });
+  });
+});
+
+describe('moving averages at their edges', () => {
+  it('refuse a period that is not a whole number of bars', () => {
+    for (const average of [sma, ema, wma, wilder]) {
+      expect(() => average(Float64Array.of(1, 2, 3), 0)).toThrow(new RangeError('period must be an integer ≥ 1, got 0'));
+      expect(() => average(Float64Array.of(1, 2, 3), 1.5)).toThrow(new RangeError('period must be an integer ≥ 1, got 1.5'));
+    }
+  });
+
+  it('give nothing but NaN for fewer bars than the period, and one value for exactly as many', () => {
+    for (const average of [sma, ema, wma, wilder]) {
+      expect([...average(Float64Array.of(1, 2), 3)]).toEqual([Number.NaN, Number.NaN]);
+      const three = [...average(Float64Array.of(3, 6, 9), 3)];
+      expect(three.slice(0, 2)).toEqual([Number.NaN, Number.NaN]);
+      expect(three[2]).toBeGreaterThan(3);
+    }
+    expect(sma(Float64Array.of(3, 6, 9), 3)[2]).toBe(6);
+    expect(wma(Float64Array.of(3, 6, 9), 3)[2]).toBe((3 + 12 + 27) / 6);
+  });
+
+  it('sum any length correctly, whatever is left over after blocks of four', () => {
+    for (let n = 1; n <= 9; n++) {
+      const values = Float64Array.from({ length: n }, (_, i) => i + 1);
+      expect(sma(values, n)[n - 1], `n = ${n}`).toBe((n + 1) / 2);
+    }
+  });
+
+  it('start an EMA at the first run of finite values', () => {
+    const out = ema(Float64Array.of(Number.NaN, Number.NaN, 2, 4, 6, 8), 2);
+    expect([...out]).toEqual([Number.NaN, Number.NaN, Number.NaN, 3, 5, 7]);
+  });
+});
+
+describe('seasonality statistics', () => {
+  // Closes on the last day of each month: every month's return is known exactly.
+  const monthly = (closes: number[], year = 2019) => {
+    const series = closesOnly(closes);
+    series.ts.set(closes.map((_, i) => Date.UTC(year + Math.floor(i / 12), i % 12, 28)));
+    return series;
+  };
+
+  it('takes a month from the previous month’s last close to its own, within from/to inclusive', () => {
+    const series = monthly([100, 110, 99, 99, 108.9]);
+    const months = seasonality(series, 'month');
+    expect(months.map((m) => [m.label, m.count, m.mean])).toEqual([
+      ['Feb', 1, expect.closeTo(0.1, 12)],
+      ['Mar', 1, expect.closeTo(-0.1, 12)],
+      ['Apr', 1, 0],
+      ['May', 1, expect.closeTo(0.1, 12)],
+    ]);
+    const window = seasonality(series, 'month', { from: Date.UTC(2019, 2, 28), to: Date.UTC(2019, 3, 28) });
+    expect(window.map((m) => m.label)).toEqual(['Mar', 'Apr']);
+  });
+
+  it('gives the median of an even count as the mean of the middle two, and no t-statistic without spread', () => {
+    // Two Februaries and two Marches: +10 %/+30 % and 0 %/0 %.
+    const series = monthly([100, 110, ...new Array<number>(10).fill(110), 100, 130, 130]);
+    const [feb, mar] = seasonality(series, 'month').filter((m) => m.label === 'Feb' || m.label === 'Mar');
+    expect(feb).toMatchObject({ count: 2, median: expect.closeTo(0.2, 12), hitRatio: 1 });
+    expect(feb?.stdev).toBeCloseTo(Math.sqrt(0.02), 12);
+    expect(feb?.tStat).toBeCloseTo(0.2 / (Math.sqrt(0.02) / Math.sqrt(2)), 9);
+    expect(mar).toMatchObject({ count: 2, median: 0, mean: 0, stdev: 0, tStat: null, hitRatio: 0 });
+  });
+
+  it('has no spread for a single sample, and sorts samples by value for the median', () => {
+    const one = seasonality(monthly([100, 105]), 'month');
+    expect(one).toEqual([{ bucket: 2, label: 'Feb', count: 1, mean: expect.closeTo(0.05, 12), median: expect.closeTo(0.05, 12), hitRatio: 1, stdev: null, tStat: null }]);
+    // Three Februaries in the order +30 %, −10 %, +10 %: the median is +10 %.
+    const three = monthly([100, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 128.7]);
+    expect(seasonality(three, 'month').find((m) => m.label === 'Feb')?.median).toBeCloseTo(0.1, 12);
+  });
+
+  it('labels weekdays by name and days of the year by number, within from/to inclusive', () => {
+    const series = closesOnly([100, 101, 102, 103]);
+    // Thursday 2 January 2020, then Friday, Saturday, Sunday.
+    series.ts.set([Date.UTC(2020, 0, 2), Date.UTC(2020, 0, 3), Date.UTC(2020, 0, 4), Date.UTC(2020, 0, 5)]);
+    expect(seasonality(series, 'weekday').map((b) => [b.bucket, b.label])).toEqual([
+      [0, 'Sun'],
+      [5, 'Fri'],
+      [6, 'Sat'],
+    ]);
+    expect(seasonality(series, 'doy').map((b) => [b.bucket, b.label])).toEqual([
+      [3, 'day 3'],
+      [4, 'day 4'],
+      [5, 'day 5'],
+    ]);
+    expect(seasonality(series, 'doy', { from: Date.UTC(2020, 0, 3), to: Date.UTC(2020, 0, 4) }).map((b) => b.bucket)).toEqual([3, 4]);
+  });
+});
