@@ -176,3 +176,32 @@ describe("the engine's bookkeeping", () => {
     expect(result.metrics.sharpe).toBeCloseTo(again.sharpe as number, 10);
   });
 });
+
+describe('an entry the cash cannot pay for', () => {
+  it('is not made when the fixed fee takes all of the cash (percent sizing leaves 0 units)', () => {
+    const bars = ohlc([
+      [100, 100, 100, 100],
+      [100, 101, 99, 100],
+      [100, 101, 99, 100],
+    ]);
+    const run = runBacktest(bars, targets(1, 1, 1), parseBacktestConfig({ capital: 100, fees: { rate: 0, fixed: 100 }, sizing: { mode: 'percent', percent: 100 } }));
+    expect(run.trades).toEqual([]);
+    expect([...run.position]).toEqual([0, 0, 0]);
+    expect([...run.equity]).toEqual([100, 100, 100]);
+  });
+
+  it('is not made once losses have taken the cash below zero', () => {
+    // 10 units bought at 100 with 100 of capital; the price falls to 5 and the position is closed.
+    const bars = ohlc([
+      [100, 100, 100, 100],
+      [100, 100, 100, 100],
+      [5, 5, 5, 5],
+      [5, 5, 5, 5],
+      [5, 5, 5, 5],
+    ]);
+    const run = runBacktest(bars, targets(1, 1, 0, 1, 1), parseBacktestConfig({ capital: 100, sizing: { mode: 'units', units: 10 } }));
+    expect(run.trades).toHaveLength(1);
+    expect(run.trades[0]?.pnl).toBeCloseTo(-950, 10);
+    expect([...run.position].slice(3)).toEqual([0, 0]);
+  });
+});
