@@ -3,7 +3,7 @@ import { createTestContext, freePort, type TestContext } from '@meridian/service
 import { parsePrometheusText, sampleValue } from '@meridian/telemetry/prometheus-text';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtProcesses, type RunningStack, startProcesses, waitLive } from '@meridian/tools/stack/processes';
-import { type RedisCluster, startRedisCluster } from '@meridian/service/testing/redis-servers';
+import { type RedisCluster, startRedisCluster } from '@meridian/cache/testing';
 import { createKeyWithCli, ROOT, stackEnv } from './stack.js';
 
 const READS_PER_MINUTE = 40;

@@ -10,7 +10,7 @@ import { migrate } from '@meridian/db/migrate';
 import { type PostgresServer, PostgresServers } from '@meridian/db/testing';
 import { bullPrefix, QUEUES } from '@meridian/queue';
 import { createTestContext, freePort, type TestContext } from '@meridian/service/testing';
-import { type RedisServer, startRedisServer } from '@meridian/service/testing/redis-servers';
+import { type RedisServer, startRedisServer } from '@meridian/cache/testing';
 import { parsePrometheusText, sampleValue } from '@meridian/telemetry/prometheus-text';
 import { Queue } from 'bullmq';
 import pg from 'pg';

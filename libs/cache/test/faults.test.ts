@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
-import { cacheKit, eventually, faulty, freePort, ownRedis, sleep } from './helpers.js';
+import { startRedisServer } from '../src/testing/index.js';
+import { cacheKit, eventually, faulty, sleep } from './helpers.js';
 
 const kit = cacheKit();
 afterAll(() => kit.close());
@@ -53,8 +54,7 @@ describe('when Redis misbehaves', () => {
   });
 
   it('survives a real Redis stop and restart without throwing to callers', async () => {
-    const port = await freePort();
-    let server = await ownRedis(port);
+    const server = await startRedisServer();
     const client = await kit.redis(server.url);
     const cache = await kit.cache({ redis: client, breakerFailures: 3, breakerOpenMs: 200 });
     const space = cache.namespace('signals');
@@ -71,7 +71,7 @@ describe('when Redis misbehaves', () => {
     // Values already in memory are still served.
     expect(await space.getOrSet('before', () => 'recomputed')).toBe('kept');
 
-    server = await ownRedis(port);
+    await server.start();
     try {
       await eventually('the breaker to close', async () => {
         await space.getOrSet(`after-${Date.now()}`, () => 1);

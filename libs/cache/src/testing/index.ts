@@ -1,0 +1,2 @@
+export { freePort } from './ports.js';
+export { type RedisCluster, type RedisServer, startRedisCluster, startRedisServer } from './redis-servers.js';
