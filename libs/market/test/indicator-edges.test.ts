@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bollinger, donchian, ema, IndicatorParamsError, macd, resolveIndicator, seasonality, sma, volatility, vwap, wilder, wma, zscore } from '../src/index.js';
+import { bollinger, covariance, donchian, ema, IndicatorParamsError, ledoitWolf, macd, resolveIndicator, rollingMax, rollingMin, rollingStd, seasonality, sma, volatility, vwap, wilder, wma, zscore } from '../src/index.js';
 import { closesOnly, randomBars } from './helpers.js';
 
 const problems = (name: string, raw: Record<string, unknown>): string[] => {
@@ -141,5 +141,102 @@ describe('seasonality statistics', () => {
       [5, 'day 5'],
     ]);
     expect(seasonality(series, 'doy', { from: Date.UTC(2020, 0, 3), to: Date.UTC(2020, 0, 4) }).map((b) => b.bucket)).toEqual([3, 4]);
+  });
+});
+
+describe('covariance estimates', () => {
+  const a = [1, 2, 3, 4];
+  const b = [2, 4, 6, 9];
+
+  it('divide the centred cross products by T − 1, or by T', () => {
+    const sample = covariance([a, b]);
+    expect([...(sample[0] as Float64Array)].map((v) => v * 3)).toEqual([5, 11.5].map((v) => expect.closeTo(v, 12)));
+    expect((sample[1] as Float64Array)[1]).toBeCloseTo(26.75 / 3, 12);
+    expect((sample[1] as Float64Array)[0]).toBe((sample[0] as Float64Array)[1]);
+    expect((covariance([a, b], 0)[0] as Float64Array)[1]).toBeCloseTo(11.5 / 4, 12);
+  });
+
+  it('need one series or more, each of two returns or more', () => {
+    expect(() => covariance([])).toThrow(new RangeError('at least one return series is needed'));
+    expect(() => ledoitWolf([[0.1]])).toThrow(new RangeError('at least two returns per series are needed'));
+    expect((covariance([[1, 3]])[0] as Float64Array)[0]).toBe(2);
+  });
+
+  it('shrink by the Ledoit–Wolf intensity, written out from the paper for three assets', () => {
+    const c = [0.5, -1, 2, 0];
+    const x = [a, b, c];
+    const t = 4;
+    const p = 3;
+    const centredX = x.map((r) => {
+      const m = r.reduce((s, v) => s + v, 0) / t;
+      return r.map((v) => v - m);
+    });
+    const S = centredX.map((ri) => centredX.map((rj) => ri.reduce((s, v, k) => s + v * (rj[k] as number), 0) / t));
+    const mu = S.reduce((s, row, i) => s + (row[i] as number), 0) / p;
+    let d2 = 0;
+    S.forEach((row, i) => row.forEach((v, j) => (d2 += (v - (i === j ? mu : 0)) ** 2)));
+    d2 /= p;
+    let b2 = 0;
+    for (let k = 0; k < t; k++) {
+      let norm = 0;
+      S.forEach((row, i) => row.forEach((v, j) => (norm += ((centredX[i]?.[k] as number) * (centredX[j]?.[k] as number) - v) ** 2)));
+      b2 += norm / p;
+    }
+    const delta = Math.min(b2 / t ** 2, d2) / d2;
+    const { covariance: shrunk, shrinkage } = ledoitWolf(x);
+    expect(shrinkage).toBeCloseTo(delta, 12);
+    expect(shrinkage).toBeGreaterThan(0);
+    expect(shrinkage).toBeLessThan(1);
+    S.forEach((row, i) => row.forEach((v, j) => expect((shrunk[i] as Float64Array)[j]).toBeCloseTo((1 - delta) * v + (i === j ? delta * mu : 0), 12)));
+    // One asset: S is already μ·I, and there is nothing to shrink.
+    expect(ledoitWolf([a]).shrinkage).toBe(0);
+  });
+});
+
+describe('volatility indicators at their edges', () => {
+  it('give bands only once a full period is there, and zero width over a flat window', () => {
+    const short = bollinger(Float64Array.of(1, 2), 3, 2);
+    expect([...short.middle]).toEqual([Number.NaN, Number.NaN]);
+    const flat = bollinger(Float64Array.of(5, 5, 5, 6), 3, 2);
+    expect([flat.lower[2], flat.middle[2], flat.upper[2]]).toEqual([5, 5, 5]);
+    expect(flat.middle[3]).toBeCloseTo(16 / 3, 12);
+    expect((flat.upper[3] as number) - (flat.middle[3] as number)).toBeCloseTo(2 * Math.sqrt(2 / 9), 12);
+    expect(flat.middle[1]).toBeNaN();
+  });
+
+  it('give no z-score over a flat window, and the standard score otherwise', () => {
+    const z = zscore(Float64Array.of(5, 5, 5, 8), 3);
+    expect(z[2]).toBeNaN();
+    // The sample σ of 5, 5, 8 is √3.
+    expect(z[3]).toBeCloseTo((8 - 6) / Math.sqrt(3), 12);
+  });
+
+  it('annualise the σ of log returns once there are period returns', () => {
+    const closes = Float64Array.of(100, 110, 99, 108.9);
+    const v = volatility(closes, 3, 4);
+    expect([...v.subarray(0, 3)]).toEqual([Number.NaN, Number.NaN, Number.NaN]);
+    const r = [Math.log(1.1), Math.log(0.9), Math.log(1.1)];
+    const mean = r.reduce((s, x) => s + x, 0) / 3;
+    const sd = Math.sqrt(r.reduce((s, x) => s + (x - mean) ** 2, 0) / 2);
+    expect(v[3]).toBeCloseTo(sd * 2, 12);
+    expect([...volatility(Float64Array.of(100, 110, 99), 3)]).toEqual([Number.NaN, Number.NaN, Number.NaN]);
+  });
+
+  it('put the Donchian middle halfway between the highest high and the lowest low', () => {
+    const d = donchian(Float64Array.of(10, 12, 11), Float64Array.of(8, 9, 7), 2);
+    expect([...d.middle]).toEqual([Number.NaN, 10, 9.5]);
+    expect([...d.upper]).toEqual([Number.NaN, 12, 12]);
+    expect([...d.lower]).toEqual([Number.NaN, 8, 7]);
+  });
+
+  it('keep the latest of equal values in a rolling window', () => {
+    expect([...rollingMax(Float64Array.of(3, 3, 1, 1), 2)]).toEqual([Number.NaN, 3, 3, 1]);
+    expect([...rollingMin(Float64Array.of(1, 1, 3, 3), 2)]).toEqual([Number.NaN, 1, 1, 3]);
+  });
+
+  it('give a rolling σ of 0 over a flat window and none before a full one', () => {
+    expect([...rollingStd(Float64Array.of(2, 2, 2, 4), 3)].map((v) => (Number.isNaN(v) ? null : v))).toEqual([null, null, 0, expect.closeTo(Math.sqrt(8 / 9), 12)]);
+    expect([...rollingStd(Float64Array.of(2, 2), 3)]).toEqual([Number.NaN, Number.NaN]);
+    expect(() => rollingStd(Float64Array.of(1, 2, 3), 1, 1)).toThrow(new RangeError('period must be an integer ≥ 2, got 1'));
   });
 });
