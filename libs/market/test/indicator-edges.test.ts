@@ -1,5 +1,33 @@
 import { describe, expect, it } from 'vitest';
-import { bollinger, covariance, donchian, ema, IndicatorParamsError, ledoitWolf, macd, resolveIndicator, rollingMax, rollingMin, rollingStd, seasonality, sma, volatility, vwap, wilder, wma, zscore } from '../src/index.js';
+import {
+  adx,
+  bollinger,
+  covariance,
+  donchian,
+  ema,
+  expandGrid,
+  IndicatorParamsError,
+  ledoitWolf,
+  macd,
+  MAX_GRID,
+  momentum,
+  rebalancedEquity,
+  resolveIndicator,
+  roc,
+  rollingMax,
+  rollingMin,
+  rollingStd,
+  rsi,
+  seasonality,
+  sma,
+  stochastic,
+  volatility,
+  vwap,
+  walkForward,
+  wilder,
+  wma,
+  zscore,
+} from '../src/index.js';
 import { closesOnly, randomBars } from './helpers.js';
 
 const problems = (name: string, raw: Record<string, unknown>): string[] => {
@@ -238,5 +266,82 @@ describe('volatility indicators at their edges', () => {
     expect([...rollingStd(Float64Array.of(2, 2, 2, 4), 3)].map((v) => (Number.isNaN(v) ? null : v))).toEqual([null, null, 0, expect.closeTo(Math.sqrt(8 / 9), 12)]);
     expect([...rollingStd(Float64Array.of(2, 2), 3)]).toEqual([Number.NaN, Number.NaN]);
     expect(() => rollingStd(Float64Array.of(1, 2, 3), 1, 1)).toThrow(new RangeError('period must be an integer ≥ 2, got 1'));
+  });
+});
+
+describe('grids, rebalancing and volume at their edges', () => {
+  it('refuse a range that is empty, endless or without a positive step, and take one of a single value', () => {
+    for (const range of [{ from: 1, to: 5, step: 0 }, { from: 1, to: 5, step: -1 }, { from: Number.NaN, to: 5, step: 1 }, { from: 1, to: Number.POSITIVE_INFINITY, step: 1 }, { from: 5, to: 1, step: 1 }]) {
+      expect(() => expandGrid({ x: range }), JSON.stringify(range)).toThrow(/parameter "x": a range needs from ≤ to and step > 0/);
+    }
+    expect(expandGrid({ x: { from: 5, to: 5, step: 1 } })).toEqual([{ x: 5 }]);
+  });
+
+  it('take a grid of exactly MAX_GRID combinations, not one more', () => {
+    expect(expandGrid({ a: { from: 1, to: 1000, step: 1 }, b: { from: 1, to: MAX_GRID / 1000, step: 1 } }, () => false)).toEqual([]);
+    expect(() => expandGrid({ a: { from: 1, to: 1000, step: 1 }, b: { from: 1, to: MAX_GRID / 1000 + 1, step: 1 } })).toThrow(/at most 100000/);
+  });
+
+  it('split with windows of one bar, not of none', () => {
+    expect(walkForward(3, { inSample: 1, outOfSample: 1, mode: 'rolling' })).toHaveLength(2);
+    expect(() => walkForward(3, { inSample: 0, outOfSample: 1, mode: 'rolling' })).toThrow(new RangeError('inSample must be a positive integer, got 0'));
+  });
+
+  it('refuse weights or closes that do not match the assets, and value nothing for no bars', () => {
+    expect(() => rebalancedEquity([1, 2], [[1, 1], [1, 1]], [1], 'monthly', 100)).toThrow(new RangeError('1 weights for 2 assets'));
+    expect(() => rebalancedEquity([1, 2], [[1, 1], [1]], [0.5, 0.5], 'monthly', 100)).toThrow(/every asset needs a close/);
+    expect([...rebalancedEquity([], [[], []], [0.5, 0.5], 'monthly', 100)]).toEqual([]);
+  });
+
+  it('rebalance at a new month of a later year, not only a later month', () => {
+    // 31 December to 1 January: a new month although the month number falls.
+    const ts = [Date.UTC(2020, 11, 30), Date.UTC(2020, 11, 31), Date.UTC(2021, 0, 1), Date.UTC(2021, 0, 2)];
+    const equity = rebalancedEquity(ts, [[100, 200, 200, 100], [100, 100, 100, 100]], [0.5, 0.5], 'monthly', 1000);
+    expect([...equity]).toEqual([1000, 1500, 1500, 1125]);
+  });
+
+  it('start each VWAP session at the offset from midnight UTC, and give none over no volume', () => {
+    const series = closesOnly([10, 20, 30]);
+    // 23:30, 00:30 and 01:30 UTC: with a one-hour offset the first two share a session.
+    series.ts.set([Date.UTC(2020, 0, 1, 23, 30), Date.UTC(2020, 0, 2, 0, 30), Date.UTC(2020, 0, 2, 1, 30)]);
+    series.volume.set([1, 1, 1]);
+    expect([...vwap(series, 60)]).toEqual([10, 15, 30]);
+    expect([...vwap(series, 0)]).toEqual([10, 20, 25]);
+    series.volume.set([0, 0, 1]);
+    expect([...vwap(series, 60)]).toEqual([Number.NaN, Number.NaN, 30]);
+  });
+});
+
+describe('momentum indicators at their edges', () => {
+  it('give the rate and amount of change over the period', () => {
+    expect([...roc(Float64Array.of(100, 110, 121), 1)]).toEqual([Number.NaN, expect.closeTo(10, 12), expect.closeTo(10, 12)]);
+    expect([...momentum(Float64Array.of(100, 110, 121), 2)]).toEqual([Number.NaN, Number.NaN, 21]);
+  });
+
+  it('give an RSI only after period changes, and count an unchanged close as neither gain nor loss', () => {
+    expect([...rsi(Float64Array.of(1, 2), 2)]).toEqual([Number.NaN, Number.NaN]);
+    const r = rsi(Float64Array.of(1, 2, 2), 2);
+    expect(r[2]).toBeCloseTo(100, 12);
+    expect(rsi(Float64Array.of(2, 1, 1, 3), 3)[3]).toBeCloseTo(100 * (2 / 3), 12);
+  });
+
+  it('refuse a MACD whose fast period is not shorter than its slow one', () => {
+    expect(() => macd(Float64Array.of(1, 2, 3), 5, 5, 2)).toThrow(new RangeError('fast (5) must be shorter than slow (5)'));
+  });
+
+  it('put the stochastic of a flat range at 50, and take %K unsmoothed when slowing is 1', () => {
+    const flat = stochastic(Float64Array.of(5, 5, 5), Float64Array.of(5, 5, 5), Float64Array.of(5, 5, 5), 2, 1, 1);
+    expect([...flat.k]).toEqual([Number.NaN, 50, 50]);
+    const rising = stochastic(Float64Array.of(2, 4, 6), Float64Array.of(0, 2, 4), Float64Array.of(1, 4, 5), 2, 1, 2);
+    expect([...rising.k]).toEqual([Number.NaN, 100, 75]);
+    expect([...rising.d]).toEqual([Number.NaN, Number.NaN, 87.5]);
+  });
+
+  it('give an ADX of 0 when neither direction moves', () => {
+    const flat = Float64Array.from({ length: 30 }, () => 10);
+    const { adx: value, plusDI, minusDI } = adx(flat, flat, flat, 5);
+    expect(value[29]).toBe(0);
+    expect(plusDI[29]).toBe(0);
+    expect(minusDI[29]).toBe(0);
   });
 });
