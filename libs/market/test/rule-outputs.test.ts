@@ -62,13 +62,25 @@ describe('rule outputs, bar by bar', () => {
   it('rsi-reversion enters only strictly below enterBelow and leaves only strictly above exitAbove', () => {
     const bars = walk();
     const values = rsi(bars.close, 5);
-    const at = values.findIndex((r, i) => i > 10 && r > 20 && r < 50);
-    const r = values[at] as number;
-    // Thresholds exactly at this bar's RSI: it neither enters here, nor would it leave here.
-    const entering = ruleOutput(bars, { type: 'rsi-reversion', period: 5, enterBelow: r, exitAbove: 99.999 });
-    expect(entering.target[at]).toBe(entering.target[at - 1] === 1 ? 1 : 0);
-    const firstEntry = entering.target.indexOf(1);
-    expect(values[firstEntry] as number).toBeLessThan(r);
+    const finite = [...values].filter((r) => Number.isFinite(r));
+    // enterBelow at the lowest RSI of the whole series: no bar is below it, so it never enters.
+    const never = ruleOutput(bars, { type: 'rsi-reversion', period: 5, enterBelow: Math.min(...finite), exitAbove: 100 });
+    expect(never.target).not.toContain(1);
+    // exitAbove at the highest RSI after the first entry: no bar is above it, so it never leaves.
+    const first = values.findIndex((r) => r < 50);
+    const highest = Math.max(...[...values.subarray(first + 1)].filter((r) => Number.isFinite(r)));
+    const kept = ruleOutput(bars, { type: 'rsi-reversion', period: 5, enterBelow: 50, exitAbove: highest });
+    expect([...kept.target.subarray(first)].every((t) => t === 1)).toBe(true);
+    expect(kept.target[first - 1]).toBe(0);
+  });
+
+  it('holds no view on a flat series, where every difference is exactly zero', () => {
+    const flat = closesOnly(new Array<number>(60).fill(100));
+    for (const spec of [{ type: 'macd-cross', fast: 3, slow: 8, signal: 3 }, { type: 'ma-cross', fast: 3, slow: 8 }, { type: 'momentum', period: 5, threshold: 0 }, { type: 'bollinger', period: 5, k: 1, mode: 'breakout' }, { type: 'donchian-breakout', period: 5 }]) {
+      const out = ruleOutput(flat, parseRuleSpec(spec));
+      expect([...out.target], spec.type).toEqual(new Array(60).fill(0));
+      expect([...out.strength], spec.type).toEqual(new Array(60).fill(0));
+    }
   });
 
   it.each(['breakout', 'reversion'] as const)('bollinger (%s): enters beyond a band, leaves at the middle; strength the distance past the band over its width', (mode) => {
