@@ -157,6 +157,7 @@ describe('a value another instance is making (the lock is held)', () => {
     const release = await holdLock('hard', 'k');
     const error = await cache.namespace('hard').getOrSet('k', () => 'v', { hardTimeoutMs: 60 }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(CacheTimeoutError);
+    expect(error).toMatchObject({ name: 'CacheTimeoutError', message: 'The value for "c:hard:k" was not ready within 60 ms and no stale copy was kept.' });
     expect(cache.stats().namespaces.hard).toMatchObject({ timeouts: 1, factoryCalls: 0 });
     await release();
   });
@@ -211,5 +212,16 @@ describe('early refresh', () => {
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, storedAt + 100 - Date.now())));
     for (let i = 0; i < 3; i++) expect(await space.getOrSet('k', () => ++version)).toBe(1);
     expect(version).toBe(1);
+  });
+});
+
+describe('the invalidation bus', () => {
+  it('ignores a message on its channel that is not an invalidation, and goes on working', async () => {
+    const first = await kit.cache();
+    const second = await kit.cache();
+    await second.namespace('bus').set('k', 1);
+    await (await kit.redis()).publish(`${kit.prefix}cache:bus`, 'not json');
+    await first.namespace('bus').delete('k');
+    await eventually('the deletion to reach the other instance', async () => (await second.namespace('bus').get('k')) === undefined);
   });
 });
