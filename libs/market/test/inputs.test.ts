@@ -80,6 +80,16 @@ describe('portfolio weights before and after the first step', () => {
     }
   });
 
+  it('give the same weights for a covariance matrix a thousand times larger (the step follows its scale)', () => {
+    const large = cov.map((row) => row.map((v) => v * 1000));
+    const small = minimumVariance(cov);
+    minimumVariance(large).forEach((w, i) => expect(w).toBeCloseTo(small[i] as number, 8));
+    const tiny = cov.map((row) => row.map((v) => v / 1000));
+    minimumVariance(tiny).forEach((w, i) => expect(w).toBeCloseTo(small[i] as number, 8));
+    const sharpe = maximumSharpe([0.06, 0.1, 0.12], cov, 0.01);
+    maximumSharpe([0.06, 0.1, 0.12], large, 0.01).forEach((w, i) => expect(w).toBeCloseTo(sharpe[i] as number, 6));
+  });
+
   it('maximum Sharpe stops at the best ratio it can reach, better than any corner', () => {
     const mean = [0.06, 0.1, 0.12];
     const w = maximumSharpe(mean, cov, 0.01);
