@@ -162,6 +162,31 @@ describe('a value another instance is making (the lock is held)', () => {
     await release();
   });
 
+  it('takes the lock and makes the value itself when the holder lets go without one', async () => {
+    const cache = await kit.cache();
+    const release = await holdLock('abandoned', 'k');
+    let calls = 0;
+    const pending = cache.namespace('abandoned').getOrSet('k', () => ++calls);
+    await eventually('the caller to wait on the lock', () => cache.stats().namespaces.abandoned?.lockWaits === 1);
+    await release();
+    expect(await pending).toBe(1);
+    expect(calls).toBe(1);
+    await eventually('its own lock to be released', async () => (await (await kit.redis()).exists(`${kit.prefix}lock:c:abandoned:k`)) === 0);
+  });
+
+  it('takes the value the holder wrote as it let go, without calling the factory', async () => {
+    const cache = await kit.cache();
+    const release = await holdLock('handed', 'k');
+    let calls = 0;
+    const pending = cache.namespace('handed').getOrSet('k', () => ++calls);
+    await eventually('the caller to wait on the lock', () => cache.stats().namespaces.handed?.lockWaits === 1);
+    await (await kit.cache()).namespace('handed').set('k', 7);
+    await release();
+    expect(await pending).toBe(7);
+    expect(calls).toBe(0);
+    await eventually('no lock to be left', async () => (await (await kit.redis()).exists(`${kit.prefix}lock:c:handed:k`)) === 0);
+  });
+
   it('makes the value itself once the lock wait is over', async () => {
     const cache = await kit.cache({ lockWaitMs: 100 });
     const release = await holdLock('late', 'k');
@@ -197,8 +222,11 @@ describe('a failing factory with a stale value', () => {
     const olderAt = Date.now();
     await eventually('the clock to move on', () => Date.now() > olderAt);
     await second.namespace('newest', options).set('k', 'newer');
+    // Both stale now: the newer one in Redis must win over the older one in memory.
     await expired(first.namespace('newest', options), 'k');
+    await expired(second.namespace('newest', options), 'k');
     expect(await first.namespace('newest').getOrSet('k', () => Promise.reject(new Error('down')))).toBe('newer');
+    expect(first.stats().namespaces.newest).toMatchObject({ staleHits: 1, l2Hits: 0, factoryErrors: 1 });
   });
 });
 
