@@ -76,6 +76,8 @@ describe('tags', () => {
     await cache.namespace('backtests').set('b1', { id: 1 });
     await cache.namespace('strategies').clear();
     expect(await cache.namespace('strategies').has('s1')).toBe(false);
+    // The other namespace keeps its value in memory, not only in Redis.
+    expect(cache.namespace('backtests').peek('b1')).toEqual({ id: 1 });
     expect(await cache.namespace('backtests').get('b1')).toEqual({ id: 1 });
   });
 
