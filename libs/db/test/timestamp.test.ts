@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTimestamp } from '../src/bars/timestamp.js';
+import { fastUtc, parseTimestamp } from '../src/bars/timestamp.js';
 
 describe('parseTimestamp', () => {
   it('reads dates and zone-less date-times as UTC, whatever the server zone', () => {
@@ -33,6 +33,12 @@ describe('parseTimestamp', () => {
     }
     expect(parseTimestamp('2023-01-31')).toBe(Date.UTC(2023, 0, 31));
     expect(parseTimestamp('2023-12-31T23:59:59.999Z')).toBe(Date.UTC(2023, 11, 31, 23, 59, 59, 999));
+  });
+
+  it('reads a year below 100 as itself, not as 1900 plus it', () => {
+    expect(parseTimestamp('0050-06-15')).toBe(Date.parse('0050-06-15T00:00:00Z'));
+    expect(parseTimestamp('0050-06-15T10:00:00+01:00')).toBe(Date.parse('0050-06-15T09:00:00Z'));
+    expect(parseTimestamp('0100-01-01')).toBe(Date.parse('0100-01-01T00:00:00Z'));
   });
 
   it('gives each day its own value when days alternate (the day is cached between calls)', () => {
@@ -74,5 +80,35 @@ describe('parseTimestamp', () => {
     expect(parseTimestamp('1234567890123')).toBe(1_234_567_890_123);
     expect(parseTimestamp('12345678901234')).toBeUndefined();
     expect(parseTimestamp('-946857600')).toBeUndefined();
+  });
+});
+
+describe('the fast path of the common shapes', () => {
+  it('reads dates and date-times to the millisecond itself', () => {
+    const shapes: [string, number][] = [
+      ['2020-01-02', Date.UTC(2020, 0, 2)],
+      ['2024-02-29', Date.UTC(2024, 1, 29)],
+      ['2020-12-31T23:59', Date.UTC(2020, 11, 31, 23, 59)],
+      ['2020-01-02 10:20', Date.UTC(2020, 0, 2, 10, 20)],
+      ['2020-01-02T10:20Z', Date.UTC(2020, 0, 2, 10, 20)],
+      ['2020-01-02T10:20:30', Date.UTC(2020, 0, 2, 10, 20, 30)],
+      ['2020-01-02T10:20:30Z', Date.UTC(2020, 0, 2, 10, 20, 30)],
+      ['2020-01-02T10:20:30.456', Date.UTC(2020, 0, 2, 10, 20, 30, 456)],
+      ['2020-01-02T10:20:30.456Z', Date.UTC(2020, 0, 2, 10, 20, 30, 456)],
+      ['2019-10-09T09:09:09.099', Date.UTC(2019, 9, 9, 9, 9, 9, 99)],
+      ['0099-12-31T10:00', Date.parse('0099-12-31T10:00:00Z')],
+    ];
+    for (const [text, ms] of shapes) expect(fastUtc(text), text).toBe(ms);
+  });
+
+  it('leaves every other shape, and every impossible date or time, to the general parser', () => {
+    const others = ['2020-01-0', '2020/01/02', '2020-01-02T10', '2020-01-02T10:20:30.4', '2020-01-02T10:20+01:00', '2020-01-02T10:20:30,456', '2020-01-02X10:20', '2020-01-02T1020', '2020-01-02T10:20-30', '2020-01-02T10:20:30;456', '2020-01-02T10:20:30.45a', '2020-0a-02', '202a-01-02', '2020-01-0a', '2020-13-01', '2020-00-01', '2020-02-30', '2023-02-29', '2100-02-29', '2020-04-31', '2020-01-00', '2020-01-02T24:00', '2020-01-02T23:60', '2020-01-02T23:59:60', '2020-01-02T2a:00', '2020-01-02T23:5a', '2020-01-02T23:59:5a', '2020-01-02T23:59Zx'];
+    for (const text of others) expect(fastUtc(text), text).toBeUndefined();
+  });
+
+  it('forgets no day when dates alternate', () => {
+    expect(fastUtc('2020-01-02T01:00')).toBe(Date.UTC(2020, 0, 2, 1));
+    expect(fastUtc('2021-03-04T01:00')).toBe(Date.UTC(2021, 2, 4, 1));
+    expect(fastUtc('2020-01-02T02:00')).toBe(Date.UTC(2020, 0, 2, 2));
   });
 });
