@@ -135,6 +135,14 @@ describe('stops and targets at their edges', () => {
     expect(runBacktest(up, targets(-1, -1, -1), short({ stopLoss: 0.05, trailingStop: 0.2 })).trades[0]).toMatchObject({ exitReason: 'stop-loss', exitPrice: 105 });
   });
 
+  it('name a stop-loss and a trailing stop at the same level a stop-loss', () => {
+    // Entered at 100 with nothing better since: 10 % below (or above) is both the stop-loss and the trailing stop.
+    const down = ohlc([[100, 100, 100, 100], [100, 100, 100, 100], [95, 95, 89, 90]]);
+    expect(runBacktest(down, targets(1, 1, 1), long({ stopLoss: 0.1, trailingStop: 0.1 })).trades[0]).toMatchObject({ exitReason: 'stop-loss', exitPrice: 90 });
+    const up = ohlc([[100, 100, 100, 100], [100, 100, 100, 100], [105, 112, 105, 111]]);
+    expect(runBacktest(up, targets(-1, -1, -1), short({ stopLoss: 0.1, trailingStop: 0.1 })).trades[0]).toMatchObject({ exitReason: 'stop-loss' });
+  });
+
   it('trail the best price reached, never a worse later one', () => {
     const longBars = ohlc([[100, 100, 100, 100], [100, 120, 100, 118], [112, 113, 110, 111], [111, 112, 107, 108]]);
     // Best high 120: the stop is 108, which bar 3 reaches; trailing bar 2's lower high (113) would put it near 102.
