@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { emptySeries, type BarSeries } from '../src/index.js';
+import { emptySeries, parseRuleSpec, RuleSpecError, type BarSeries, type RuleProblem } from '../src/index.js';
 
 /** A seeded generator (mulberry32), so that property tests are reproducible. */
 export function random(seed: number): () => number {
@@ -73,3 +73,23 @@ export function firstFiniteIndex(values: Float64Array): number {
 /** A rule's targets, one per bar, as the engine takes them. */
 export const targets = (...t: number[]): Int8Array => Int8Array.from(t);
 
+/** The error `call` throws; fails the test when it throws none. */
+export function thrown<E extends Error>(call: () => unknown): E {
+  try {
+    call();
+  } catch (error) {
+    return error as E;
+  }
+  throw new Error('expected an error, none was thrown');
+}
+
+/** The problems parseRuleSpec reports for `input`; none when it is valid. */
+export function problemsOf(input: unknown): RuleProblem[] {
+  try {
+    parseRuleSpec(input);
+    return [];
+  } catch (error) {
+    if (error instanceof RuleSpecError) return error.problems;
+    throw error;
+  }
+}

@@ -28,7 +28,7 @@ import {
   wma,
   zscore,
 } from '../src/index.js';
-import { closesOnly, randomBars } from './helpers.js';
+import { closesOnly, randomBars, thrown } from './helpers.js';
 
 const problems = (name: string, raw: Record<string, unknown>): string[] => {
   try {
@@ -54,14 +54,7 @@ describe('indicator parameters', () => {
   });
 
   it('name every problem in the error, and refuse a MACD whose fast period is not below its slow one', () => {
-    const error = (() => {
-      try {
-        resolveIndicator('macd', { fast: '0', slow: 'x' });
-      } catch (caught) {
-        return caught as IndicatorParamsError;
-      }
-      throw new Error('no error');
-    })();
+    const error = thrown<IndicatorParamsError>(() => resolveIndicator('macd', { fast: '0', slow: 'x' }));
     expect(error.name).toBe('IndicatorParamsError');
     expect(error.message).toBe('macd.fast must be an integer in [1, 10000], got 0; macd.slow must be an integer in [2, 10000], got x');
     expect(problems('macd', { fast: '26', slow: '26' })).toEqual(['macd.fast must be less than macd.slow']);

@@ -14,7 +14,7 @@ import {
   type BarSeries,
   type Metrics,
 } from '../src/index.js';
-import { randomBars } from './helpers.js';
+import { randomBars, thrown } from './helpers.js';
 
 const grid = expandGrid({ fast: [3, 5, 8, 13], slow: [21, 34, 55] });
 const base = { type: 'ma-cross', fast: 10, slow: 50 };
@@ -152,14 +152,7 @@ describe('research details', () => {
   });
 
   it('names the path of a parameter the rule has no place for', () => {
-    const error = (() => {
-      try {
-        applyParams({ type: 'all', rules: [{ type: 'momentum' }] }, { 'rules.0.period.x': 7 });
-      } catch (caught) {
-        return caught as RuleSpecError;
-      }
-      throw new Error('no error');
-    })();
+    const error = thrown<RuleSpecError>(() => applyParams({ type: 'all', rules: [{ type: 'momentum' }] }, { 'rules.0.period.x': 7 }));
     expect(error).toBeInstanceOf(RuleSpecError);
     expect(error.problems).toEqual([{ path: '/rules/0/period/x', message: 'the rule has nothing at "rules.0.period.x"' }]);
     // The spec passed in is left as it was.

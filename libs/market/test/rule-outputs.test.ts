@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bollinger, ema, eventsFrom, macd, parseRuleSpec, roc, rollingMax, rollingMin, rsi, ruleOutput, RuleSpecError, sma, type RuleOutput, type RuleSpec } from '../src/index.js';
-import { closesOnly, ohlc, randomBars } from './helpers.js';
+import { closesOnly, ohlc, problemsOf, randomBars, thrown } from './helpers.js';
 
 /**
  * Each rule's target and strength at every bar of a long random walk, against the rule's
@@ -239,25 +239,8 @@ describe('rule outputs, bar by bar', () => {
 });
 
 describe('rule spec checks', () => {
-  const problemsOf = (input: unknown) => {
-    try {
-      parseRuleSpec(input);
-      return [];
-    } catch (error) {
-      if (error instanceof RuleSpecError) return error.problems;
-      throw error;
-    }
-  };
-
   it('names the error and lists each problem with its path in the message', () => {
-    const error = (() => {
-      try {
-        parseRuleSpec({ type: 'all', rules: [{ type: 'ma-cross', fast: 0 }, 'x'] });
-      } catch (caught) {
-        return caught as RuleSpecError;
-      }
-      throw new Error('no error');
-    })();
+    const error = thrown<RuleSpecError>(() => parseRuleSpec({ type: 'all', rules: [{ type: 'ma-cross', fast: 0 }, 'x'] }));
     expect(error.name).toBe('RuleSpecError');
     expect(error.message).toBe('/rules/0/fast: must be >= 1; /rules/1: a rule must be an object with a "type"');
     expect(new RuleSpecError([{ path: '', message: 'm' }]).message).toBe('/: m');

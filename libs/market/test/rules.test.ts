@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateRule, parseRuleSpec, RuleSpecError, ruleTypes, sliceSeries, type RuleSpec } from '../src/index.js';
-import { closesOnly, randomBars } from './helpers.js';
-
-const problemsOf = (input: unknown) => {
-  try {
-    parseRuleSpec(input);
-  } catch (error) {
-    if (error instanceof RuleSpecError) return error.problems;
-    throw error;
-  }
-  return [];
-};
+import { evaluateRule, parseRuleSpec, ruleTypes, sliceSeries, type RuleSpec } from '../src/index.js';
+import { closesOnly, problemsOf, randomBars } from './helpers.js';
 
 describe('rule specs', () => {
   it('fills defaults so that a bare type is a complete rule', () => {
