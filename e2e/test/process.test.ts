@@ -59,7 +59,7 @@ describe('a service process', () => {
       await expect.poll(() => run.output(), { timeout: 10_000 }).toContain('Server listening');
       const config = ctx.config('monitor');
       const inFlight = fetch(`http://127.0.0.1:${port}/v1/monitor/services`, { headers: signedHeaders(config, 'GET', '/v1/monitor/services') });
-      await new Promise((r) => setTimeout(r, 200));
+      await expect.poll(() => run.output(), { timeout: 10_000 }).toContain('"url":"/v1/monitor/services"');
       run.child.kill('SIGTERM');
       const res = await inFlight;
       expect(res.status).toBe(200);
@@ -103,9 +103,10 @@ describe('a service process', () => {
     try {
       await expect.poll(() => run.output(), { timeout: 10_000 }).toContain('Server listening');
       void fetch(`http://127.0.0.1:${port}/v1/monitor/services`, { headers: signedHeaders(ctx.config('monitor'), 'GET', '/v1/monitor/services') }).catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 200));
+      // Logged as it arrives: from then on it waits for the hanging service's answer.
+      await expect.poll(() => run.output(), { timeout: 10_000 }).toContain('"url":"/v1/monitor/services"');
       run.child.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 100));
+      await expect.poll(() => run.output(), { timeout: 10_000 }).toContain('shutting down');
       run.child.kill('SIGTERM');
       expect(await run.exited).toBe(1);
     } finally {
