@@ -84,6 +84,25 @@ describe('moving averages at their edges', () => {
     }
   });
 
+  it('name the parameter they refuse, and the least it may be, in every indicator', () => {
+    const x = Float64Array.of(1, 2, 3, 4);
+    const refusals: [string, () => unknown, string][] = [
+      ['rsi', () => rsi(x, 0), 'period must be an integer ≥ 1, got 0'],
+      ['roc', () => roc(x, 0), 'period must be an integer ≥ 1, got 0'],
+      ['momentum', () => momentum(x, 0), 'period must be an integer ≥ 1, got 0'],
+      ['macd fast', () => macd(x, 0, 26, 9), 'fast must be an integer ≥ 1, got 0'],
+      ['macd signal', () => macd(x, 12, 26, 0), 'signal must be an integer ≥ 1, got 0'],
+      ['adx', () => adx(x, x, x, 1), 'period must be an integer ≥ 2, got 1'],
+      ['bollinger', () => bollinger(x, 0), 'period must be an integer ≥ 1, got 0'],
+      ['zscore', () => zscore(x, 1), 'period must be an integer ≥ 2, got 1'],
+      ['volatility', () => volatility(x, 1), 'period must be an integer ≥ 2, got 1'],
+      ['rollingMax', () => rollingMax(x, 0), 'period must be an integer ≥ 1, got 0'],
+      ['rollingMin', () => rollingMin(x, 0), 'period must be an integer ≥ 1, got 0'],
+      ['rollingStd', () => rollingStd(x, 0), 'period must be an integer ≥ 1, got 0'],
+    ];
+    for (const [name, call, message] of refusals) expect(call, name).toThrow(new RangeError(message));
+  });
+
   it('give nothing but NaN for fewer bars than the period, and one value for exactly as many', () => {
     for (const average of [sma, ema, wma, wilder]) {
       expect([...average(Float64Array.of(1, 2), 3)]).toEqual([Number.NaN, Number.NaN]);
@@ -290,6 +309,13 @@ describe('grids, rebalancing and volume at their edges', () => {
     // 31 December to 1 January: a new month although the month number falls.
     const ts = [Date.UTC(2020, 11, 30), Date.UTC(2020, 11, 31), Date.UTC(2021, 0, 1), Date.UTC(2021, 0, 2)];
     const equity = rebalancedEquity(ts, [[100, 200, 200, 100], [100, 100, 100, 100]], [0.5, 0.5], 'monthly', 1000);
+    expect([...equity]).toEqual([1000, 1500, 1500, 1125]);
+  });
+
+  it('rebalance at a bar in the same quarter of a later year', () => {
+    // Bars a year apart in the first quarter: a new quarter although the quarter number is the same.
+    const ts = [Date.UTC(2020, 0, 10), Date.UTC(2020, 0, 20), Date.UTC(2021, 1, 10), Date.UTC(2021, 1, 11)];
+    const equity = rebalancedEquity(ts, [[100, 200, 200, 100], [100, 100, 100, 100]], [0.5, 0.5], 'quarterly', 1000);
     expect([...equity]).toEqual([1000, 1500, 1500, 1125]);
   });
 

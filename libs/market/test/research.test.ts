@@ -155,6 +155,10 @@ describe('research details', () => {
     const error = thrown<RuleSpecError>(() => applyParams({ type: 'all', rules: [{ type: 'momentum' }] }, { 'rules.0.period.x': 7 }));
     expect(error).toBeInstanceOf(RuleSpecError);
     expect(error.problems).toEqual([{ path: '/rules/0/period/x', message: 'the rule has nothing at "rules.0.period.x"' }]);
+    // A null on the way is nothing as well.
+    const atNull = thrown<RuleSpecError>(() => applyParams({ type: 'momentum', period: null }, { 'period.x': 7 }));
+    expect(atNull).toBeInstanceOf(RuleSpecError);
+    expect(atNull.problems).toEqual([{ path: '/period/x', message: 'the rule has nothing at "period.x"' }]);
     // The spec passed in is left as it was.
     const spec = { type: 'ma-cross', fast: 5, slow: 20 };
     applyParams(spec, { fast: 7 });

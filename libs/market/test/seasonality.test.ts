@@ -53,6 +53,23 @@ describe('seasonality table', () => {
     expect(firstWeek.reduce((a, b) => a + b.count, 0)).toBe(6);
   });
 
+  it('counts the same month of two years as two returns when the year between has no bars', () => {
+    // December 2019, January 2020, January 2021: two January returns, each from the last close before it.
+    const series = closesOnly([100, 110, 99]);
+    series.ts.set([Date.UTC(2019, 11, 31), Date.UTC(2020, 0, 31), Date.UTC(2021, 0, 31)]);
+    const january = seasonality(series, 'month').find((b) => b.bucket === 1);
+    expect(january).toMatchObject({ count: 2, hitRatio: 0.5 });
+    expect(january?.median).toBeCloseTo((0.1 - 0.1) / 2, 12);
+  });
+
+  it('starts the weekday table at the first bar of the range', () => {
+    // Daily bars from Monday 2024-01-01; from Monday 15 January on, seven returns remain, one per weekday.
+    const closes = Array.from({ length: 21 }, (_, i) => 100 + i);
+    const table = seasonality(closesOnly(closes, Date.UTC(2024, 0, 1)), 'weekday', { from: Date.UTC(2024, 0, 15) });
+    expect(table.map((b) => [b.label, b.count])).toEqual([['Sun', 1], ['Mon', 1], ['Tue', 1], ['Wed', 1], ['Thu', 1], ['Fri', 1], ['Sat', 1]]);
+    expect(table.find((b) => b.label === 'Mon')?.mean).toBeCloseTo(114 / 113 - 1, 12);
+  });
+
   it('numbers days of the year from 1', () => {
     const series = closesOnly([100, 101, 102], Date.UTC(2023, 11, 31));
     expect(seasonality(series, 'doy').map((b) => b.bucket)).toEqual([1, 2]);
