@@ -6,5 +6,5 @@ import { projectConfig } from '../../vitest.shared.js';
  * every mutant take several seconds more.
  */
 const config = projectConfig();
-config.test = { ...config.test, include: ['test/{auth,links,scopes,api-key,request-target}.test.ts'] };
+config.test = { ...config.test, include: ['test/{auth,links,scopes,api-key,key-store,request-target}.test.ts'] };
 export default config;

@@ -63,9 +63,13 @@ describe('API key authentication', () => {
     const allowed = await get('/v1/instruments', bearer(key));
     expect(allowed.statusCode).toBe(200);
     expect(allowed.headers['www-authenticate']).toBeUndefined();
-    const res = await gateway.inject({ method: 'POST', url: '/v1/strategies', headers: { ...bearer(key), 'content-type': 'application/json' }, payload: '{}' });
+    const res = await gateway.inject({ method: 'POST', url: '/v1/strategies?dryRun=1', headers: { ...bearer(key), 'content-type': 'application/json' }, payload: '{}' });
     expect(res.statusCode).toBe(403);
-    expect(res.json()).toMatchObject({ type: '/problems/forbidden', requiredScope: 'write' });
+    expect(res.json()).toMatchObject({
+      type: '/problems/forbidden',
+      requiredScope: 'write',
+      detail: 'This key lacks the "write" scope needed for POST /v1/strategies.',
+    });
   });
 
   it('needs the admin scope to change the monitor', async () => {

@@ -54,6 +54,19 @@ describe('signed links', () => {
     expect(maxAge).toBeLessThanOrEqual(3600);
   });
 
+  it('marks the cookie Secure in production', async () => {
+    const production = await buildApp({ config: { ...gateway.config, nodeEnv: 'production' } });
+    try {
+      await production.ready();
+      const { path, token } = await makeLink(reader.key);
+      const res = await production.inject({ url: path });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['set-cookie']).toMatch(new RegExp(`^${LINK_COOKIE}=${token}; Path=${REPORT}; Max-Age=\\d+; HttpOnly; SameSite=Strict; Secure$`));
+    } finally {
+      await production.close();
+    }
+  });
+
   it('grants what lies under the page through the cookie, without setting it again, and nothing beside it', async () => {
     const { token } = await makeLink(reader.key);
     const below = await follow(`${REPORT}/equity.png`, cookie(token));
