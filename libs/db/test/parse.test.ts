@@ -122,12 +122,29 @@ describe('BarParser, CSV', () => {
     expect(descending.summary).toMatchObject({ ascending: false, minTs: DAY, maxTs: NEXT });
   });
 
+  it('quotes at most 40 characters of a bad value and 80 of a bad header', async () => {
+    const long = 'y'.repeat(50);
+    const { summary } = await parse('csv', `date,open,high,low,close\n2020-01-02,${long},1,1,1\n${long},1,1,1,1\n`);
+    expect(summary.rejections).toEqual([
+      { line: 2, reason: `open is not a number: "${'y'.repeat(40)}"` },
+      { line: 3, reason: `unparseable date "${'y'.repeat(40)}": use YYYY-MM-DD, an ISO 8601 date-time or epoch milliseconds` },
+    ]);
+    const header = `date,${'h'.repeat(100)}`;
+    const bad = await parse('csv', `${header}\n2020-01-02,1,1,1,1\n`);
+    expect(bad.summary.rejections[0]?.reason).toBe(`the header lacks open, high, low, close: expected date,open,high,low,close[,volume], got "${header.slice(0, 80)}"`);
+  });
+
   it('stops at a line too long to be a bar, naming it', async () => {
     const parser = new BarParser('csv');
     const stream = Readable.from([Buffer.from('date,open,high,low,close\n2020-01-02,1,1,1,1\n'), Buffer.from('x'.repeat(5000))]).pipe(parser);
     const error = await text(stream).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(LineTooLong);
-    expect(error).toMatchObject({ line: 3, reason: 'longer than 4096 characters with no line break; is this a bar file?' });
+    expect(error).toMatchObject({
+      name: 'LineTooLong',
+      message: 'line 3 is longer than 4096 characters with no line break; is this a bar file?',
+      line: 3,
+      reason: 'longer than 4096 characters with no line break; is this a bar file?',
+    });
     // Exactly 4096 characters still fit.
     const start = '2020-01-02,1,1,1,1,';
     const { summary } = await parse('csv', `date,open,high,low,close,note\n${start}${'n'.repeat(4096 - start.length)}`, '\n');
