@@ -194,6 +194,17 @@ describe('a value another instance is making (the lock is held)', () => {
     expect(cache.stats().namespaces.late).toMatchObject({ factoryCalls: 1, lockWaits: 1 });
     await release();
   });
+
+  it('waits 5 s for the lock holder by default before making the value itself', async () => {
+    const cache = await kit.cache();
+    const release = await holdLock('patient', 'k');
+    const started = Date.now();
+    expect(await cache.namespace('patient').getOrSet('k', () => 'mine')).toBe('mine');
+    // A lower bound only: a slow machine can make the wait longer, never shorter.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(5_000);
+    expect(cache.stats().namespaces.patient).toMatchObject({ factoryCalls: 1, lockWaits: 1 });
+    await release();
+  });
 });
 
 describe('a failing factory with a stale value', () => {

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { RedisStore } from '../src/index.js';
+import { Cache, RedisStore } from '../src/index.js';
 import { cacheKit, eventually, faulty, sleep } from './helpers.js';
 
 const kit = cacheKit();
@@ -32,6 +32,26 @@ describe('the tier stack', () => {
     const tagTtl = await redis.pttl(`${kit.prefix}tag:d:kept-a-day`);
     expect(tagTtl).toBeGreaterThan(24 * 3_600_000 - 60_000);
     expect(tagTtl).toBeLessThanOrEqual(24 * 3_600_000);
+  });
+
+  it('keeps 10,000 entries in memory by default, evicting the least recently used past that', async () => {
+    const cache = new Cache({ prefix: kit.prefix });
+    const space = cache.namespace('bounded-by-default');
+    for (let i = 0; i <= 10_000; i++) await space.set(`k${i}`, i);
+    expect(cache.stats().l1).toMatchObject({ entries: 10_000, evictions: 1 });
+    expect(space.peek('k0')).toBeUndefined();
+    expect(space.peek('k1')).toBe(1);
+  });
+
+  it('drops its memory rather than learn more than 100,000 tag invalidations', async () => {
+    // Without Redis the tags are only known here; past the bound, memory is dropped as after a gap in the bus.
+    const cache = new Cache({ prefix: kit.prefix });
+    const space = cache.namespace('many-tags');
+    await space.set('kept', 1);
+    await cache.expireByTag(Array.from({ length: 100_000 }, (_, i) => `t${i}`));
+    expect(space.peek('kept')).toBe(1);
+    await cache.expireByTag(['one-more']);
+    expect(space.peek('kept')).toBeUndefined();
   });
 
   it('reads invalidations from Redis for tags this instance never heard of', async () => {
