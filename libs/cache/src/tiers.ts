@@ -194,8 +194,10 @@ export class TierStack {
     items.forEach(({ id, entry }, i) => {
       entry.size = encoded[i]?.size ?? 0;
       // In background, only if still current: a delete or a newer value may have come meanwhile.
-      const current = this.l1.peek(id);
-      if (current === entry || (current === undefined && !background)) this.l1.set(id, entry);
+      if (background && this.l1.peek(id) !== entry) return;
+      // lru-cache sizes a value when it is set, not again when the same object is set again.
+      this.l1.delete(id);
+      this.l1.set(id, entry);
     });
     await this.l2((store) => store.write(items.map(({ id, entry }, i) => ({ key: id, bytes: encoded[i]?.bytes as Buffer, ttlMs: entry.staleUntil - now }))));
   }
