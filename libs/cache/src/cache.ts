@@ -18,10 +18,6 @@ export class Cache {
     this.tiers = new TierStack(options);
   }
 
-  get instanceId(): string {
-    return this.tiers.instanceId;
-  }
-
   /** Subscribes to the invalidation bus; call once before serving. */
   async start(): Promise<this> {
     await this.tiers.start();

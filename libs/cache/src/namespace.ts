@@ -23,7 +23,6 @@ interface Settled {
   tags: readonly string[];
   timeoutMs: number | undefined;
   hardTimeoutMs: number | undefined;
-  eagerRefresh: number;
 }
 
 interface Window {
@@ -72,7 +71,6 @@ export class Namespace {
       tags: [this.tag, ...(options.tags ?? [])],
       timeoutMs: options.timeoutMs ?? base.timeoutMs,
       hardTimeoutMs: options.hardTimeoutMs ?? base.hardTimeoutMs,
-      eagerRefresh: options.eagerRefresh ?? base.eagerRefresh,
     };
   }
 
@@ -211,7 +209,7 @@ export class Namespace {
         this.tiers.keepInL1(id, got.entry);
         return got.entry.value as T;
       }
-      if (got.stale && stale) return this.serveStale(stale, 'timeout');
+      if (got.stale && stale) return this.serveStale(stale);
       token = got.token;
     }
     return this.run(id, factory, settled, stale, token, window);
@@ -282,21 +280,21 @@ export class Namespace {
         // The factory goes on and fills the cache when it ends; its failure is counted, not thrown.
         work.catch(() => this.stats.factoryErrors++);
         this.timedOut(id, settled, stale);
-        return this.serveStale(stale as Entry, 'timeout') as T;
+        return this.serveStale(stale as Entry) as T;
       }
       return outcome.value;
     } catch (error) {
       this.stats.factoryErrors++;
       if (!stale) throw error;
       this.tiers.keepInL1(id, { ...stale, freshUntil: Math.min(stale.staleUntil, Date.now() + this.tiers.throttleMs) });
-      return this.serveStale(stale, 'error') as T;
+      return this.serveStale(stale) as T;
     } finally {
       soft?.cancel();
       hard?.cancel();
     }
   }
 
-  private serveStale<T>(stale: Entry, _why: 'timeout' | 'error'): T {
+  private serveStale<T>(stale: Entry): T {
     this.stats.staleHits++;
     return stale.value as T;
   }

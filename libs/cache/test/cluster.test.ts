@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cache, connectRedis, dataNodes, duplicateClient, isRedisUnavailable, type RedisClient } from '../src/index.js';
+import { Cache, connectRedis, dataNodes, duplicateClient, isRedisUnavailable, type RedisClient, RedisStore } from '../src/index.js';
 import { type RedisCluster, startRedisCluster } from '../src/testing/index.js';
 import { eventually, REDIS_URL } from './helpers.js';
 
@@ -76,6 +76,13 @@ describe('the cache on a Redis Cluster', () => {
     expect(first.stats().l2.errors + second.stats().l2.errors).toBe(0);
   });
 
+  it('counts the keys it deletes under a prefix on every master', async () => {
+    const store = new RedisStore(client, prefix);
+    await store.write(Array.from({ length: 30 }, (_, i) => ({ key: `counted:${i}`, bytes: Buffer.from('1'), ttlMs: 60_000 })));
+    expect(await store.deletePrefix('counted:')).toBe(30);
+    expect((await storedKeys()).filter((key) => key.includes('counted:'))).toEqual([]);
+  });
+
   it('lets one instance make a cold value while the others wait for it', async () => {
     const instances = await Promise.all([clusterCache(), clusterCache(), clusterCache()]);
     let calls = 0;
@@ -107,11 +114,14 @@ describe('Redis clients', () => {
     const options = { lazyConnect: true, enableOfflineQueue: false, retryStrategy: (attempt: number) => (retried = attempt), connectTimeout: 1234 };
     const secured = connectRedis({ redisUrl: 'rediss://us%40er:p%3Ass@redis.example:6380', redisClusterNodes: [{ host: '127.0.0.1', port: 1 }] }, options) as Cluster;
     expect(secured).toBeInstanceOf(Cluster);
-    expect(secured.options).toMatchObject({ lazyConnect: true, enableOfflineQueue: false, redisOptions: { username: 'us@er', password: 'p:ss', tls: {}, connectTimeout: 1234 } });
+    expect(secured.options).toMatchObject({ lazyConnect: true, enableOfflineQueue: false, redisOptions: { username: 'us@er', password: 'p:ss', connectTimeout: 1234 } });
+    // Not in toMatchObject: there an empty object matches undefined too.
+    expect(secured.options.redisOptions?.tls).toEqual({});
     expect(secured.options.clusterRetryStrategy?.(7)).toBe(7);
     expect(retried).toBe(7);
     const plain = connectRedis({ redisUrl: 'redis://redis.example:6379', redisClusterNodes: [{ host: '127.0.0.1', port: 1 }] }, { lazyConnect: true }) as Cluster;
-    expect(plain.options.redisOptions).toMatchObject({ username: undefined, password: undefined, tls: undefined });
+    expect(plain.options.redisOptions).toMatchObject({ username: undefined, password: undefined });
+    expect(plain.options.redisOptions?.tls).toBeUndefined();
     // Without a strategy of the client's, ioredis's own (a delay in ms) applies.
     expect(typeof plain.options.clusterRetryStrategy?.(7)).toBe('number');
     const copy = duplicateClient(secured, { enableOfflineQueue: true, connectTimeout: 99 }) as Cluster;

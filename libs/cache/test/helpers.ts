@@ -108,3 +108,20 @@ export async function watchCommands(prefix: string, url = REDIS_URL): Promise<{ 
   await ok;
   return { seen, stop: () => socket.destroy() };
 }
+
+/** Holds the cross-instance lock of a key as another instance computing it would; the result lets go. */
+export async function holdLock(kit: ReturnType<typeof cacheKit>, namespace: string, key: string): Promise<() => Promise<void>> {
+  const redis = await kit.redis();
+  const lockKey = `${kit.prefix}lock:c:${namespace}:${key}`;
+  if ((await redis.set(lockKey, 'elsewhere', 'PX', 30_000, 'NX')) !== 'OK') throw new Error(`${lockKey} is already held`);
+  return async () => {
+    await redis.del(lockKey);
+  };
+}
+
+/** A promise and the function that settles it, for a factory the test lets finish. */
+export function gate<T>(): { promise: Promise<T>; open: (value: T) => void } {
+  let open: (value: T) => void = () => undefined;
+  const promise = new Promise<T>((resolve) => (open = resolve));
+  return { promise, open };
+}

@@ -1,21 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Cache, CacheTimeoutError, hitRate, type Namespace } from '../src/index.js';
-import { cacheKit, eventually } from './helpers.js';
+import { cacheKit, eventually, holdLock as holdLockOf } from './helpers.js';
 
 const kit = cacheKit();
 afterAll(() => kit.close());
 
 const expired = (space: Namespace, key: string) => eventually(`${key}'s TTL to run out`, () => space.peek(key) === undefined);
 
-/** Holds the cross-instance lock of a key as another instance computing it would. */
-async function holdLock(namespace: string, key: string): Promise<() => Promise<void>> {
-  const redis = await kit.redis();
-  const lockKey = `${kit.prefix}lock:c:${namespace}:${key}`;
-  expect(await redis.set(lockKey, 'elsewhere', 'PX', 30_000, 'NX')).toBe('OK');
-  return async () => {
-    await redis.del(lockKey);
-  };
-}
+const holdLock = (namespace: string, key: string) => holdLockOf(kit, namespace, key);
 
 describe('what a namespace counts', () => {
   it('counts misses, factory calls, memory hits and Redis hits, and their hit rate', async () => {
@@ -196,7 +188,8 @@ describe('a value another instance is making (the lock is held)', () => {
   });
 
   it('waits 5 s for the lock holder by default before making the value itself', async () => {
-    const cache = await kit.cache();
+    // Redis gets longer than its default 50 ms: a slow answer would end the wait early.
+    const cache = await kit.cache({ l2TimeoutMs: 5_000 });
     const release = await holdLock('patient', 'k');
     const started = Date.now();
     expect(await cache.namespace('patient').getOrSet('k', () => 'mine')).toBe('mine');

@@ -86,10 +86,27 @@ describe('tags', () => {
     const b = await kit.cache();
     const onB = b.namespace('indicators');
     expect(await onB.getOrSet('rsi:SPX', () => 'before', { tags: ['symbol:RSI'] })).toBe('before');
+    await onB.set('untouched', 1);
 
     b.interruptBus();
     await a.deleteByTag(['symbol:RSI']);
     // Without reconciliation b would serve 'before' from memory forever.
     await eventually('b to reconcile', async () => (await onB.getOrSet('rsi:SPX', () => 'after', { tags: ['symbol:RSI'] })) === 'after');
+    // Reconciling drops all of memory, not only what the missed message named.
+    expect(onB.peek('untouched')).toBeUndefined();
+    expect(await onB.get('untouched')).toBe(1);
+  });
+
+  it('stops hearing other instances once closed', async () => {
+    const a = (await kit.cache()).namespace('closed');
+    const closing = await kit.cache();
+    const b = closing.namespace('closed');
+    const c = (await kit.cache()).namespace('closed');
+    await a.set('k', 1);
+    expect([await b.get('k'), await c.get('k')]).toEqual([1, 1]);
+    closing.close();
+    await a.delete('k');
+    await eventually('c to hear of the delete', () => c.peek('k') === undefined);
+    expect(b.peek('k')).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { Cache, RedisStore } from '../src/index.js';
+import { Cache, type L2Store, RedisStore } from '../src/index.js';
 import { cacheKit, eventually, faulty, sleep } from './helpers.js';
 
 const kit = cacheKit();
@@ -14,6 +14,75 @@ describe('the tier stack', () => {
     expect(one).toEqual({ entries: 1, bytes: 102, evictions: 0 });
     for (const key of ['b', 'c', 'd', 'e']) await space.set(key, 'x'.repeat(100));
     expect(cache.stats().l1).toEqual({ entries: 3, bytes: 3 * 102, evictions: 2 });
+  });
+
+  it('counts as evictions only what the entry bound pushed out, not deletes or new values', async () => {
+    const cache = await kit.cache({ l1MaxEntries: 3 });
+    const space = cache.namespace('not-evicted');
+    await space.set('a', 1);
+    await space.set('a', 2);
+    await space.delete('a');
+    expect(cache.stats().l1).toMatchObject({ entries: 0, evictions: 0 });
+  });
+
+  it('lets a failed factory try again after 1 s by default, serving the stale value until then', async () => {
+    const cache = await kit.cache();
+    const space = cache.namespace('throttled-by-default', { ttlMs: 30, graceMs: 60_000 });
+    await space.set('k', 'old');
+    await eventually('the TTL to run out', () => space.peek('k') === undefined);
+    let calls = 0;
+    const failing = () => {
+      calls++;
+      throw new Error('down');
+    };
+    const before = Date.now();
+    expect(await space.getOrSet('k', failing)).toBe('old');
+    expect(await space.getOrSet('k', failing)).toBe('old');
+    expect(calls).toBe(1);
+    await eventually('the factory to be tried again', async () => (await space.getOrSet('k', failing)) === 'old' && calls === 2);
+    // A lower bound only: a slow machine makes it later, never earlier.
+    expect(Date.now() - before).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('carries on without Redis when it fails between reading a value and reading its tags', async () => {
+    const redis = await kit.redis();
+    await (await kit.cache()).namespace('second-read').set('k', 'v', { tags: ['unheard-of'] });
+    const inner = new RedisStore(redis, kit.prefix);
+    let reads = 0;
+    const store = new Proxy(inner, {
+      get(target, property, receiver) {
+        if (property === 'read') {
+          return async (ids: readonly string[], tags: readonly string[]) => {
+            if (++reads === 2) throw new Error('injected Redis failure');
+            return target.read(ids, tags);
+          };
+        }
+        const original = Reflect.get(target, property, receiver) as unknown;
+        return typeof original === 'function' ? (original as (...args: unknown[]) => unknown).bind(target) : original;
+      },
+    }) as L2Store;
+    const cache = await kit.cache({ store, bus: false });
+    expect(await cache.namespace('second-read').get('k')).toBeUndefined();
+    expect(reads).toBe(2);
+    expect(await cache.namespace('second-read').get('k')).toBe('v');
+  });
+
+  it('gives the same namespace, with its first options, each time it is asked for', async () => {
+    const cache = await kit.cache();
+    const first = cache.namespace('asked-twice', { ttlMs: 5 });
+    expect(cache.namespace('asked-twice', { ttlMs: 10 })).toBe(first);
+    expect(first.options.ttlMs).toBe(5);
+  });
+
+  it('queues an invalidation Redis refused, and sends none without a bus when Redis is fine', async () => {
+    const { store, state } = faulty(new RedisStore(await kit.redis(), kit.prefix));
+    const failing = await kit.cache({ store, bus: false, breakerFailures: 100 });
+    state.failing = true;
+    await failing.namespace('queued').delete('k');
+    expect(failing.stats().l2.pendingInvalidations).toBe(1);
+    const deaf = await kit.cache({ bus: false });
+    await deaf.namespace('queued').delete('k');
+    expect(deaf.stats().l2.pendingInvalidations).toBe(0);
   });
 
   it('holds a lock for 10 s by default, and remembers an invalidated tag in Redis for a day', async () => {
@@ -66,12 +135,18 @@ describe('the tier stack', () => {
 
   it('says when Redis starts failing and when it answers again', async () => {
     const lines: [string, string][] = [];
-    const logger = { warn: (_: object, message: string) => lines.push(['warn', message]), info: (_: object, message: string) => lines.push(['info', message]) };
+    const details: object[] = [];
+    const logger = {
+      warn: (detail: object, message: string) => (lines.push(['warn', message]), details.push(detail)),
+      info: (_: object, message: string) => lines.push(['info', message]),
+    };
     const { store, state } = faulty(new RedisStore(await kit.redis(), kit.prefix));
     const cache = await kit.cache({ store, bus: false, breakerFailures: 2, breakerOpenMs: 50, logger });
     state.failing = true;
-    for (let i = 0; i < 3; i++) await cache.namespace('logged').getOrSet(`k${i}`, () => i);
+    // Calls already under way when it opens do not open it again.
+    await Promise.all([0, 1, 2].map((i) => cache.namespace('logged').getOrSet(`k${i}`, () => i)));
     expect(lines).toEqual([['warn', 'cache: Redis is failing; serving from memory only']]);
+    expect(details).toEqual([{ err: 'injected Redis failure' }]);
     state.failing = false;
     await sleep(60);
     await cache.namespace('logged').getOrSet('again', () => 1);
