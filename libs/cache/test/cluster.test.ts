@@ -142,5 +142,6 @@ describe('Redis clients', () => {
     expect(isRedisUnavailable(new Error("ERR wrong number of arguments for 'get' command"))).toBe(false);
     expect(isRedisUnavailable(Object.assign(new Error('WRONGTYPE'), { code: 42 }))).toBe(false);
     expect(isRedisUnavailable('ECONNREFUSED')).toBe(false);
+    expect(isRedisUnavailable({ name: 'Error', message: 'connect ECONNREFUSED' })).toBe(false);
   });
 });

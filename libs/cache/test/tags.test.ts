@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { Cache } from '../src/index.js';
 import { cacheKit, eventually } from './helpers.js';
 
 const kit = cacheKit();
@@ -95,6 +96,30 @@ describe('tags', () => {
     // Reconciling drops all of memory, not only what the missed message named.
     expect(onB.peek('untouched')).toBeUndefined();
     expect(await onB.get('untouched')).toBe(1);
+  });
+
+  it('keeps an expired tag’s entries in memory, to serve them stale when the factory fails', async () => {
+    const cache = new Cache({ prefix: kit.prefix });
+    const space = cache.namespace('expired-in-memory', { graceMs: 60_000 });
+    await space.set('k', 'old', { tags: ['symbol:EXP'] });
+    await cache.expireByTag(['symbol:EXP']);
+    expect(space.peek('k')).toBeUndefined();
+    expect(await space.getOrSet('k', () => Promise.reject(new Error('down')))).toBe('old');
+  });
+
+  it('keeps in memory an entry made after a deletion another instance announces late', async () => {
+    const cache = await kit.cache();
+    const space = cache.namespace('announced');
+    const before = Date.now();
+    await space.set('k', 1, { tags: ['symbol:ANN'] });
+    await space.set('probe', 1, { tags: ['symbol:PROBE'] });
+    const redis = await kit.redis();
+    const announce = (tag: string, at: number) => redis.publish(`${kit.prefix}cache:bus`, JSON.stringify({ from: 'elsewhere', tags: [tag], kind: 'deleted', at }));
+    await announce('symbol:ANN', before - 1_000);
+    await announce('symbol:PROBE', Date.now());
+    // Messages arrive in order: once the probe is gone, the late one was read too.
+    await eventually('the messages to arrive', () => space.peek('probe') === undefined);
+    expect(space.peek('k')).toBe(1);
   });
 
   it('stops hearing other instances once closed', async () => {

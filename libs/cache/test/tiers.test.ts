@@ -156,6 +156,16 @@ describe('the tier stack', () => {
     ]);
   });
 
+  it('names the timeout when Redis is too slow', async () => {
+    const details: object[] = [];
+    const logger = { warn: (detail: object) => details.push(detail), info: () => undefined };
+    const { store, state } = faulty(new RedisStore(await kit.redis(), kit.prefix));
+    const cache = await kit.cache({ store, bus: false, breakerFailures: 1, l2TimeoutMs: 20, logger });
+    state.held = new Promise(() => undefined);
+    expect(await cache.namespace('slow-logged').getOrSet('k', () => 1)).toBe(1);
+    expect(details).toEqual([{ err: 'Redis did not answer within 20 ms' }]);
+  });
+
   it('listens to the bus only when asked', async () => {
     const deaf = await kit.cache({ bus: false });
     const other = await kit.cache();
