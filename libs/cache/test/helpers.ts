@@ -125,3 +125,14 @@ export function gate<T>(): { promise: Promise<T>; open: (value: T) => void } {
   const promise = new Promise<T>((resolve) => (open = resolve));
   return { promise, open };
 }
+
+/** The store with one method replaced; `replacement` gets the store to call the real one. */
+export function intercept<K extends keyof L2Store>(inner: L2Store, method: K, replacement: (store: L2Store) => L2Store[K]): L2Store {
+  return new Proxy(inner, {
+    get(target, property, receiver) {
+      if (property === method) return replacement(target);
+      const original = Reflect.get(target, property, receiver) as unknown;
+      return typeof original === 'function' ? (original as (...args: unknown[]) => unknown).bind(target) : original;
+    },
+  });
+}

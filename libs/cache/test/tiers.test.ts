@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { Cache, type L2Store, RedisStore } from '../src/index.js';
-import { cacheKit, eventually, faulty, sleep } from './helpers.js';
+import { Cache, RedisStore } from '../src/index.js';
+import { cacheKit, eventually, faulty, intercept, sleep } from './helpers.js';
 
 const kit = cacheKit();
 afterAll(() => kit.close());
@@ -49,18 +49,10 @@ describe('the tier stack', () => {
     await (await kit.cache()).namespace('second-read').set('k', 'v', { tags: ['unheard-of'] });
     const inner = new RedisStore(redis, kit.prefix);
     let reads = 0;
-    const store = new Proxy(inner, {
-      get(target, property, receiver) {
-        if (property === 'read') {
-          return async (ids: readonly string[], tags: readonly string[]) => {
-            if (++reads === 2) throw new Error('injected Redis failure');
-            return target.read(ids, tags);
-          };
-        }
-        const original = Reflect.get(target, property, receiver) as unknown;
-        return typeof original === 'function' ? (original as (...args: unknown[]) => unknown).bind(target) : original;
-      },
-    }) as L2Store;
+    const store = intercept(inner, 'read', (target) => async (ids, tags) => {
+      if (++reads === 2) throw new Error('injected Redis failure');
+      return target.read(ids, tags);
+    });
     const cache = await kit.cache({ store, bus: false });
     expect(await cache.namespace('second-read').get('k')).toBeUndefined();
     expect(reads).toBe(2);

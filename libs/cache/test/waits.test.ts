@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { type L2Store, type Namespace, RedisStore } from '../src/index.js';
-import { cacheKit, eventually, faulty, gate, holdLock, sleep } from './helpers.js';
+import { type Namespace, RedisStore } from '../src/index.js';
+import { cacheKit, eventually, faulty, gate, holdLock, intercept, sleep } from './helpers.js';
 
 const kit = cacheKit();
 afterAll(() => kit.close());
@@ -70,21 +70,13 @@ describe('timeouts while another instance holds the lock', () => {
     const release = await holdLock(kit, 'relock', 'k');
     let locks = 0;
     // Between this caller's last look and its next lock attempt, the holder writes its value and lets go.
-    const store = new Proxy(inner, {
-      get(target, property, receiver) {
-        if (property === 'lock') {
-          return async (key: string, ttlMs: number) => {
-            if (++locks === 2) {
-              await writer.namespace('relock').set('k', 'holder');
-              await release();
-            }
-            return target.lock(key, ttlMs);
-          };
-        }
-        const original = Reflect.get(target, property, receiver) as unknown;
-        return typeof original === 'function' ? (original as (...args: unknown[]) => unknown).bind(target) : original;
-      },
-    }) as L2Store;
+    const store = intercept(inner, 'lock', (target) => async (key, ttlMs) => {
+      if (++locks === 2) {
+        await writer.namespace('relock').set('k', 'holder');
+        await release();
+      }
+      return target.lock(key, ttlMs);
+    });
     const cache = await newCache({ store, bus: false });
     let calls = 0;
     expect(await cache.namespace('relock').getOrSet('k', () => ++calls)).toBe('holder');
