@@ -121,11 +121,19 @@ describe('how a key is presented', () => {
 
   it('reads only the Authorization header when it is sent, even if it is not a Bearer key', async () => {
     const { key } = await createKey(ctx, 'acme', ['read']);
-    for (const authorization of ['Basic dXNlcjpwYXNz', `Bearer ${key} extra`, 'Bearer']) {
+    for (const authorization of ['Basic dXNlcjpwYXNz', `Bearer ${key} extra`, 'Bearer', `Token Bearer ${key}`]) {
       const res = await get('/v1/instruments', { authorization, 'x-api-key': key });
       expect(res.statusCode, authorization).toBe(401);
       expect(res.json().detail, authorization).toContain('Send an API key as Authorization: Bearer <key>');
     }
+  });
+
+  it('refuses an X-API-Key header sent twice rather than pick one', async () => {
+    // Node joins the two into one value, which is no key.
+    const { key } = await createKey(ctx, 'acme', ['read']);
+    const res = await gateway.inject({ url: '/v1/instruments', headers: { 'x-api-key': [key, key] } });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().detail).toContain('malformed');
   });
 
   it('says whether a refused key is malformed or unknown', async () => {
@@ -303,11 +311,17 @@ describe('every spelling of a path', () => {
     expect(await rawStatus(base, `${method} ${target} HTTP/1.1`, { ...bearer(admin), 'content-type': 'application/json' }, '{}')).toBe(200);
   });
 
-  it.each(['/v1/instruments%2fSPX', '/v1/../v1/monitor/alerts', '/v1/%2e%2e/monitor/alerts', '/v1/instruments%zz'])('refuses %s with 400 problem+json before anything else', async (target) => {
+  it.each([
+    ['/v1/instruments%2fSPX', 'an encoded slash or backslash is not allowed in the path'],
+    ['/v1/../v1/monitor/alerts', 'dot segments (. and ..) are not allowed in the path'],
+    ['/v1/%2e%2e/monitor/alerts', 'dot segments (. and ..) are not allowed in the path'],
+    ['/v1/instruments%zz', 'the path has a malformed percent-escape'],
+  ])('refuses %s with 400 problem+json before anything else', async (target, reason) => {
     const response = await rawRequest(base, `GET ${target} HTTP/1.1`);
     expect(response).toMatch(/^HTTP\/1\.1 400 /);
     expect(response).toContain('application/problem+json');
     expect(response).toContain('"type":"/problems/bad-request-target"');
+    expect(response).toContain(`"detail":"The request target is refused: ${reason}."`);
   });
 
   it('forwards the normalised target, which is what it signed', async () => {

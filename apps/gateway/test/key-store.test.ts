@@ -76,6 +76,43 @@ describe('the key store', () => {
     }
   });
 
+  it('vouches for no key from memory once its cache TTL is over and the database cannot be asked', async () => {
+    // No grace period: past the TTL a key is looked up again, never served stale.
+    const { prefix } = await createKey(ctx, 'acme', ['read']);
+    const pools = createPools(ctx.config('gateway').database);
+    const cache = createCache(ctx.config('gateway'), redis);
+    const store = new KeyStore(new ApiKeyRepository(pools.write), capturedLogger().log, cache, 50);
+    try {
+      expect((await store.lookup(prefix))?.tenant).toBe('acme');
+      await pools.close();
+      await expect.poll(() => store.cached(prefix), { timeout: 5_000 }).toBeUndefined();
+      await expect(store.lookup(prefix)).rejects.toThrow();
+    } finally {
+      await store.close();
+      cache.close();
+    }
+  });
+
+  it('takes a key another gateway cached from Redis, without asking the database', async () => {
+    const { prefix } = await createKey(ctx, 'acme', ['read']);
+    const pools = createPools(ctx.config('gateway').database);
+    const first = createCache(ctx.config('gateway'), redis);
+    const second = createCache(ctx.config('gateway'), redis);
+    const repository = new ApiKeyRepository(pools.write);
+    const stores = [new KeyStore(repository, capturedLogger().log, first, 60_000), new KeyStore(repository, capturedLogger().log, second, 60_000)];
+    try {
+      expect((await stores[0]?.lookup(prefix))?.tenant).toBe('acme');
+      // Gone from the database behind the caches' back: only Redis can still answer.
+      await pools.write.query('DELETE FROM api_keys WHERE prefix = $1', [prefix]);
+      expect((await stores[1]?.lookup(prefix))?.tenant).toBe('acme');
+    } finally {
+      for (const store of stores) await store?.close();
+      first.close();
+      second.close();
+      await pools.close();
+    }
+  });
+
   it('says when Redis could not be told to drop a revoked key', async () => {
     const nowhere = new Redis({ port: await freePort(), host: '127.0.0.1', lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
     const cache = createCache(ctx.config('gateway'), nowhere);

@@ -1,5 +1,5 @@
 import { ApiKeyRepository, createPools } from '@meridian/db';
-import { LINK_COOKIE, signLink, type Service } from '@meridian/service';
+import { INTERNAL_HEADER, LINK_COOKIE, signLink, type Service, verifyInternal } from '@meridian/service';
 import { createTestContext, type TestContext } from '@meridian/service/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,10 @@ let reader: { key: string; prefix: string };
 beforeAll(async () => {
   ctx = await createTestContext();
   upstream = Fastify();
-  upstream.all('/v1/*', async (request) => ({ url: request.url, method: request.method }));
+  upstream.all('/v1/*', async (request) => {
+    const signed = verifyInternal(gateway.config.internalSecret, request.method, request.url, request.headers[INTERNAL_HEADER] as string | undefined);
+    return { url: request.url, method: request.method, caller: signed?.caller };
+  });
   const url = await upstream.listen({ host: '127.0.0.1', port: 0 });
   gateway = await buildApp({ config: ctx.config('gateway', { SIGNALS_URL: url, BACKTEST_URL: url, MONITOR_URL: url }) });
   await gateway.ready();
@@ -46,7 +49,8 @@ describe('signed links', () => {
     expect(link.url).toMatch(/^http:\/\/localhost(:\d+)?\/v1\/backtests\/b1\/report\?link=/);
     const res = await follow(link.path);
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ url: link.path, method: 'GET' });
+    // Forwarded as the request of the key the link was made with.
+    expect(res.json()).toEqual({ url: link.path, method: 'GET', caller: { tenant: 'acme', keyId: reader.prefix } });
     const set = res.headers['set-cookie'] as string;
     expect(set).toMatch(new RegExp(`^${LINK_COOKIE}=${link.token}; Path=${REPORT}; Max-Age=(\\d+); HttpOnly; SameSite=Strict$`));
     const maxAge = Number(/Max-Age=(\d+)/.exec(set)?.[1]);

@@ -10,6 +10,7 @@ describe('the scope a request needs', () => {
     ['POST', '/v1/links?x=1', 'read'],
     ['POST', '/v1/linksx', 'write'],
     ['POST', '/v1/links/x', 'write'],
+    ['POST', '/v1/strategies/v1/links', 'write'],
     ['POST', '/v1/strategies', 'write'],
     ['DELETE', '/v1/backtests/b1', 'write'],
     ['POST', '/v1/instruments', 'admin'],
