@@ -73,6 +73,16 @@ describe('indicator parameters', () => {
     expect(compute('volatility', { period: '11', barsPerYear: '52' })).toEqual({ volatility: volatility(bars.close, 11, 52) });
     expect(compute('donchian', { period: '6' })).toEqual({ ...donchian(bars.high, bars.low, 6) });
     expect(compute('vwap', { sessionOffsetMinutes: '60' })).toEqual({ vwap: vwap(bars, 60) });
+    // Hourly bars across midnight, where the offset moves a session's start.
+    const hourly = closesOnly([10, 20, 30, 40]);
+    hourly.ts.set([Date.UTC(2020, 0, 1, 22, 30), Date.UTC(2020, 0, 1, 23, 30), Date.UTC(2020, 0, 2, 0, 30), Date.UTC(2020, 0, 2, 1, 30)]);
+    const { spec, params } = resolveIndicator('vwap', { sessionOffsetMinutes: '60' });
+    expect(spec.compute(hourly, params)).toEqual({ vwap: vwap(hourly, 60) });
+    expect(vwap(hourly, 60)).not.toEqual(vwap(hourly, 0));
+  });
+
+  it('say so when an indicator without parameters is given one', () => {
+    expect(thrown<IndicatorParamsError>(() => resolveIndicator('obv', { period: '5' })).problems).toEqual(['obv has no parameter "period"; valid: none']);
   });
 });
 

@@ -62,6 +62,13 @@ describe('seasonality table', () => {
     expect(january?.median).toBeCloseTo((0.1 - 0.1) / 2, 12);
   });
 
+  it('keeps months apart that lie a multiple of twelve years, less a month, apart', () => {
+    // February 2000 and January 2012: two months, each with its own return.
+    const series = closesOnly([100, 110, 121]);
+    series.ts.set([Date.UTC(1999, 11, 31), Date.UTC(2000, 1, 28), Date.UTC(2012, 0, 31)]);
+    expect(seasonality(series, 'month').map((b) => [b.label, b.count])).toEqual([['Jan', 1], ['Feb', 1]]);
+  });
+
   it('starts the weekday table at the first bar of the range', () => {
     // Daily bars from Monday 2024-01-01; from Monday 15 January on, seven returns remain, one per weekday.
     const closes = Array.from({ length: 21 }, (_, i) => 100 + i);

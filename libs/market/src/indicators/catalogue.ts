@@ -14,7 +14,7 @@ export interface ParamSpec {
   name: string;
   default: number;
   min: number;
-  max?: number;
+  max: number;
   integer: boolean;
   description: string;
 }
@@ -210,8 +210,8 @@ export function resolveIndicator(name: string, raw: Record<string, unknown>): { 
   for (const param of spec.params) {
     const given = raw[param.name];
     const value = given === undefined || given === '' ? param.default : Number(given);
-    const range = `${param.integer ? 'an integer' : 'a number'} in [${param.min}, ${param.max ?? '∞'}]`;
-    if (!Number.isFinite(value) || (param.integer && !Number.isInteger(value)) || value < param.min || (param.max !== undefined && value > param.max)) {
+    const range = `${param.integer ? 'an integer' : 'a number'} in [${param.min}, ${param.max}]`;
+    if (!Number.isFinite(value) || (param.integer && !Number.isInteger(value)) || value < param.min || value > param.max) {
       problems.push(`${name}.${param.name} must be ${range}, got ${String(given)}`);
     }
     params[param.name] = value;
