@@ -33,7 +33,7 @@ describe('BarParser, CSV', () => {
   });
 
   it('takes quoted and padded cells, CRLF line ends, and skips blank lines while counting them', async () => {
-    const { rows } = await parse('csv', 'date,open,high,low,close\r\n\r\n"2020-01-02", 1 ,"2",\t0.5\t," 1.5 "\r\n   \n2020-01-03,1.5,3,1,2');
+    const { rows } = await parse('csv', 'date,open,high,low,close\r\n\r\n"2020-01-02", 1 , "2" ,\t0.5\t," 1.5 "\r\n   \n2020-01-03,1.5,3,1,2');
     expect(rows).toEqual([`3\t${DAY}\t1\t2\t0.5\t1.5\t\\N`, `5\t${NEXT}\t1.5\t3\t1\t2\t\\N`]);
   });
 
@@ -75,6 +75,11 @@ describe('BarParser, CSV', () => {
       '2020-01-02,1,2,0.5,1.5,many',
       '02/01/2020,1,2,0.5,1.5,1',
       '2020-01-02,1,2,0.5,1.5',
+      '2020-01-02,1,2,low,1.5,1',
+      '2020-01-02,1,2,0.5,close,1',
+      '2020-01-02,"5,2,0.5,1.5,1',
+      '2020-01-02,5",2,0.5,1.5,1',
+      '2020-01-02,"",2,0.5,1.5,1',
     ].join('\n');
     const { rows, summary } = await parse('csv', file);
     expect(rows).toEqual([]);
@@ -92,8 +97,14 @@ describe('BarParser, CSV', () => {
       { line: 12, reason: 'volume is not a number: "many"' },
       { line: 13, reason: 'unparseable date "02/01/2020": use YYYY-MM-DD, an ISO 8601 date-time or epoch milliseconds' },
       { line: 14, reason: 'expected at least 6 columns, got 5' },
+      { line: 15, reason: 'low is not a number: "low"' },
+      { line: 16, reason: 'close is not a number: "close"' },
+      // A quote at one end only is part of the value; both ends' quotes are not.
+      { line: 17, reason: 'open is not a number: ""5"' },
+      { line: 18, reason: 'open is not a number: "5""' },
+      { line: 19, reason: 'open is not a number: ""' },
     ]);
-    expect(summary.rejected).toBe(13);
+    expect(summary.rejected).toBe(18);
   });
 
   it('takes prices on the edges of the bar: open and close equal to high or low', async () => {
