@@ -6,6 +6,7 @@
  * file back.
  *
  *   npm run mutation:static -- gateway
+ *   npm run mutation:static -- cache --all --file namespace.ts   (every survivor of those files)
  *
  * Changes source files while it runs, as Stryker does: not beside other work in the same clone.
  */
@@ -23,6 +24,10 @@ const PACKAGES: Record<string, { dir: string; vitestConfig: string }> = {
 };
 
 const name = process.argv[2] ?? '';
+// --all: every survivor, not only the static ones; --file <text>: only files whose path contains it.
+const all = process.argv.includes('--all');
+const fileFlag = process.argv.indexOf('--file');
+const fileFilter = fileFlag === -1 ? '' : (process.argv[fileFlag + 1] ?? '');
 const target = PACKAGES[name];
 const reportPath = join(ROOT, 'tmp/mutation', `${name}.json`);
 if (!target || !existsSync(reportPath)) {
@@ -52,9 +57,9 @@ function failures(): string[] {
   });
 }
 const suspects = Object.entries(report.files).flatMap(([file, result]) =>
-  result.mutants.filter((mutant) => mutant.static && mutant.status === 'Survived').map((mutant) => ({ file, mutant })),
+  file.includes(fileFilter) ? result.mutants.filter((mutant) => (all || mutant.static) && mutant.status === 'Survived').map((mutant) => ({ file, mutant })) : [],
 );
-console.log(`${suspects.length} static survivors in ${name}; running its tests once per mutant.`);
+console.log(`${suspects.length} ${all ? '' : 'static '}survivors in ${name}; running their covering tests once per mutant.`);
 let killed = 0;
 for (const [i, { file, mutant }] of suspects.entries()) {
   const path = join(ROOT, target.dir, file);

@@ -55,6 +55,18 @@ describe('timeouts while another instance holds the lock', () => {
     await release();
   });
 
+  it('makes the value itself when the holder lets go leaving only a stale one in Redis', async () => {
+    const writer = (await newCache()).namespace('left-stale', { ttlMs: 30, graceMs: 60_000 });
+    await writer.set('k', 'old');
+    await expired(writer, 'k');
+    const cache = await newCache();
+    const release = await holdLock(kit, 'left-stale', 'k');
+    const pending = cache.namespace('left-stale').getOrSet('k', () => 'new');
+    await eventually('the caller to wait on the lock', () => cache.stats().namespaces['left-stale']?.lockWaits === 1);
+    await release();
+    expect(await pending).toBe('new');
+  });
+
   it('serves the stale value at the hard timeout when no soft timeout is set', async () => {
     const space = await withStale('hard-stale');
     const release = await holdLock(kit, 'hard-stale', 'k');
@@ -125,6 +137,8 @@ describe('early refresh', () => {
     const space = cache.namespace('not-yet', { ttlMs: 60_000, eagerRefresh: 0.5 });
     let calls = 0;
     await space.getOrSet('k', () => ++calls);
+    // Its own lock gone, a refresh would take it and call the factory.
+    await eventually('the first lock to be released', async () => (await (await kit.redis()).exists(lockKey('not-yet', 'k'))) === 0);
     expect(await space.getOrSet('k', () => ++calls)).toBe(1);
     // A refresh would have sent its lock command before this call's commands on the same connection.
     await space.getOrSet('other', () => 0);
