@@ -53,6 +53,19 @@ describe('seasonality table', () => {
     expect(firstWeek.reduce((a, b) => a + b.count, 0)).toBe(6);
   });
 
+  it('takes the median of the sorted returns', () => {
+    // Five weekly Monday returns of +7 %, −17 %, −15 %, +1 % and −5 %: the median is −5 %.
+    const returns = [0.07, -0.17, -0.15, 0.01, -0.05];
+    const closes = [100];
+    for (const r of returns) closes.push((closes.at(-1) as number) * (1 + r));
+    const series = closesOnly(closes);
+    // 2024-01-01 is a Monday; one bar a week, so every return falls on a Monday.
+    closes.forEach((_, i) => (series.ts[i] = Date.UTC(2024, 0, 1 + 7 * i)));
+    const monday = seasonality(series, 'weekday').find((b) => b.label === 'Mon');
+    expect(monday?.count).toBe(5);
+    expect(monday?.median).toBeCloseTo(-0.05, 12);
+  });
+
   it('counts the same month of two years as two returns when the year between has no bars', () => {
     // December 2019, January 2020, January 2021: two January returns, each from the last close before it.
     const series = closesOnly([100, 110, 99]);
