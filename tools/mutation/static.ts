@@ -45,7 +45,8 @@ function mutate(source: string, mutant: MutantResult): string {
 
 const report = JSON.parse(readFileSync(reportPath, 'utf8')) as MutationTestResult;
 const fileOfTest = new Map(Object.entries(report.testFiles ?? {}).flatMap(([file, { tests }]) => tests.map((test) => [test.id, file] as const)));
-const resultFile = join(ROOT, 'tmp/mutation', `${name}-static-run.json`);
+// Not in tmp/mutation itself, where every JSON file is read as a Stryker report.
+const resultFile = join(ROOT, 'tmp/mutation/static', `${name}.json`);
 
 /** The names of the tests that failed, from Vitest's JSON report. */
 function failures(): string[] {

@@ -80,6 +80,7 @@ describe('BarParser, CSV', () => {
       '2020-01-02,"5,2,0.5,1.5,1',
       '2020-01-02,5",2,0.5,1.5,1',
       '2020-01-02,"",2,0.5,1.5,1',
+      '2020-01-02, ",2,0.5,1.5,1',
     ].join('\n');
     const { rows, summary } = await parse('csv', file);
     expect(rows).toEqual([]);
@@ -103,8 +104,9 @@ describe('BarParser, CSV', () => {
       { line: 17, reason: 'open is not a number: ""5"' },
       { line: 18, reason: 'open is not a number: "5""' },
       { line: 19, reason: 'open is not a number: ""' },
+      { line: 20, reason: 'open is not a number: """' },
     ]);
-    expect(summary.rejected).toBe(18);
+    expect(summary.rejected).toBe(19);
   });
 
   it('takes prices on the edges of the bar: open and close equal to high or low', async () => {

@@ -83,6 +83,7 @@ describe('indicator parameters', () => {
 
   it('say so when an indicator without parameters is given one', () => {
     expect(thrown<IndicatorParamsError>(() => resolveIndicator('obv', { period: '5' })).problems).toEqual(['obv has no parameter "period"; valid: none']);
+    expect(thrown<IndicatorParamsError>(() => resolveIndicator('macd', { period: '5' })).problems).toEqual(['macd has no parameter "period"; valid: fast, slow, signal']);
   });
 });
 
