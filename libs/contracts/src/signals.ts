@@ -31,7 +31,7 @@ export const IndicatorCatalogue = Type.Object({
     Type.Object({
       name: Type.String(),
       description: Type.String(),
-      params: Type.Array(Type.Object({ name: Type.String(), default: Type.Number(), min: Type.Number(), max: Type.Optional(Type.Number()), integer: Type.Boolean(), description: Type.String() })),
+      params: Type.Array(Type.Object({ name: Type.String(), default: Type.Number(), min: Type.Number(), max: Type.Number(), integer: Type.Boolean(), description: Type.String() })),
       outputs: Type.Array(Type.String()),
     }),
   ),
