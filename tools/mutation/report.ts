@@ -23,7 +23,11 @@ const filter = flag === -1 ? undefined : (process.argv[flag + 1] ?? '');
 const percent = (value: number) => (Number.isNaN(value) ? '–' : `${value.toFixed(1)} %`);
 
 for (const name of reports.sort()) {
-  const report = JSON.parse(readFileSync(join(dir, name), 'utf8')) as MutationTestResult;
+  const report = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Partial<MutationTestResult>;
+  if (report.files === undefined) {
+    console.log(`\n${name}: not a Stryker report, skipped`);
+    continue;
+  }
   const whole = calculateMetrics(report.files);
   console.log(`\n${name.replace(/\.json$/, '')}: ${percent(whole.metrics.mutationScore)} (covered code ${percent(whole.metrics.mutationScoreBasedOnCoveredCode)}), ${whole.metrics.survived} survived, ${whole.metrics.noCoverage} not covered`);
   for (const [file, result] of Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b))) {
