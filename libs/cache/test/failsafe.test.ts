@@ -38,7 +38,8 @@ describe('grace (fail-safe)', () => {
     // waited for it.
     let release: (value: string) => void = () => undefined;
     const slow = new Promise<string>((resolve) => (release = resolve));
-    const value = await space.getOrSet('slow', () => slow, { timeoutMs: 30 });
+    // The new value is fresh for a minute: a slow poll cannot miss it.
+    const value = await space.getOrSet('slow', () => slow, { timeoutMs: 30, ttlMs: 60_000 });
     expect(value).toBe('old');
     release('new');
     await eventually('the background refresh to land', async () => (await space.get('slow')) === 'new');
